@@ -1,0 +1,69 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerAuthRoutes } from './auth/auth.routes.js';
+import { routeGroup, type AuthDeps } from './auth/authenticate.js';
+import { ChangeFeed } from './auth/change-feed.js';
+import { CredentialCache } from './auth/credential-cache.js';
+import { UserTokenVerifier } from './auth/user-token.js';
+import { registerHealthRoutes } from './health/health.routes.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerRawJsonParser } from './http/raw-body.js';
+import { newId } from './lib/ids.js';
+import type { Herald } from './runtime.js';
+
+const API_KEY_USE_FLUSH_MS = 10_000;
+
+export interface AppDeps {
+  herald: Herald;
+  logger: Logger;
+}
+
+/** Builds the HTTP app without listening (tests drive it with inject() or listen on port 0). */
+export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: herald.config.bodyLimitBytes,
+    genReqId: () => newId('request'),
+    requestIdHeader: false,
+    // The SDKs call both `/v1/user/` and `/v1/user`.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerRawJsonParser(app);
+  registerErrorHandling(app);
+
+  const now = () => herald.clock.now();
+  const cache = new CredentialCache(herald);
+  const tokens = new UserTokenVerifier(now);
+  cache.onInvalidate(() => tokens.clear());
+  const feed = new ChangeFeed(herald.db, herald.clock, herald.config.invalidationPollMs, () => cache.invalidateAll(), logger);
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  app.addHook('onReady', async () => {
+    await feed.start();
+    flushTimer = setInterval(() => {
+      herald.apiKeys.flushUses().catch((error: unknown) => logger.warn({ err: error }, 'could not record API key last use'));
+    }, API_KEY_USE_FLUSH_MS);
+    flushTimer.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (flushTimer) clearInterval(flushTimer);
+    await feed.stop();
+    await herald.apiKeys.flushUses();
+  });
+
+  const auth: AuthDeps = {
+    cache,
+    tokens,
+    now,
+    hmacMaxSkewMs: herald.config.hmacMaxSkewMs,
+    noteApiKeyUse: (id, at) => herald.apiKeys.noteUse(id, at),
+  };
+
+  registerHealthRoutes(app, herald.db, herald.engine);
+  routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, registerAuthRoutes);
+  return app;
+}

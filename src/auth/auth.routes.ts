@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import { requirePrincipal } from './authenticate.js';
+
+/**
+ * `GET /v1/auth/whoami`: tells a caller which workspace and credential a request authenticated
+ * as. Accepts every scheme, so it is the first thing to try when wiring up an SDK or a key.
+ */
+export function registerAuthRoutes(group: FastifyInstance): void {
+  group.get('/v1/auth/whoami', async (request) => {
+    const principal = requirePrincipal(request);
+    return {
+      workspace: principal.workspaceSlug,
+      credential: { type: principal.kind, id: principal.credentialId },
+      subscriber:
+        principal.subscriberId === null
+          ? null
+          : { distinct_id: principal.subscriberId, tenant_ids: principal.tenantScope, signing_key_id: principal.signingKeyId },
+    };
+  });
+}

@@ -1,0 +1,110 @@
+import { createHash, createHmac } from 'node:crypto';
+import { digestsEqual } from '../lib/crypto.js';
+import { formatSpan } from '../lib/duration.js';
+import type { CredentialCache } from './credential-cache.js';
+import { reject, type AuthOutcome } from './principal.js';
+
+/**
+ * Workspace key + secret request signing, exactly as the SuprSend backend SDKs do it
+ * (reference/backend-sdk-protocol.md §2):
+ *
+ *   Authorization: <workspace_key>:<base64 HMAC-SHA256(secret, S)>
+ *   S = METHOD \n md5hex(raw body) or "" \n Content-Type \n Date \n raw request target
+ *
+ * MD5 is not our choice: it is what the SDKs send. Everything is taken from the request as
+ * received (raw body bytes, raw target) because the Python SDK serialises JSON differently.
+ */
+
+export interface SignedRequestParts {
+  method: string;
+  rawBody: Uint8Array | undefined;
+  contentType: string;
+  date: string;
+  /** Request target exactly as on the request line: path plus `?query`, not decoded. */
+  requestTarget: string;
+}
+
+export function bodyMd5(rawBody: Uint8Array | undefined): string {
+  return rawBody && rawBody.length > 0 ? createHash('md5').update(rawBody).digest('hex') : '';
+}
+
+export function stringToSign(parts: SignedRequestParts): string {
+  return [parts.method.toUpperCase(), bodyMd5(parts.rawBody), parts.contentType, parts.date, parts.requestTarget].join('\n');
+}
+
+export function signRequest(secret: string, parts: SignedRequestParts): string {
+  return createHmac('sha256', secret).update(stringToSign(parts), 'utf8').digest('base64');
+}
+
+/** Splits `<key>:<signature>` on the last colon (base64 never contains one). */
+export function parseHmacAuthorization(header: string): { workspaceKey: string; signature: string } | null {
+  const at = header.lastIndexOf(':');
+  if (at <= 0 || at === header.length - 1) return null;
+  return { workspaceKey: header.slice(0, at).trim(), signature: header.slice(at + 1).trim() };
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+const HMAC_SHA256_BYTES = 32;
+
+export interface HmacDeps {
+  cache: CredentialCache;
+  now: () => number;
+  /** 0 disables the Date check. */
+  maxSkewMs: number;
+}
+
+export async function verifyHmacRequest(header: string, parts: SignedRequestParts, deps: HmacDeps): Promise<AuthOutcome> {
+  const parsed = parseHmacAuthorization(header);
+  if (!parsed) return reject('UNAUTHENTICATED', 'Authorization must be <workspace_key>:<signature>', 'malformed HMAC Authorization header');
+  if (!BASE64_RE.test(parsed.signature)) {
+    return reject('SIGNATURE_INVALID', 'request signature is not base64', 'HMAC signature is not base64');
+  }
+  const presented = Buffer.from(parsed.signature, 'base64');
+  if (presented.length !== HMAC_SHA256_BYTES) {
+    return reject('SIGNATURE_INVALID', 'request signature has the wrong length', `HMAC signature decodes to ${presented.length} bytes, expected 32`);
+  }
+
+  const now = deps.now();
+  if (deps.maxSkewMs > 0) {
+    if (!parts.date) return reject('SIGNATURE_INVALID', 'Date header is required on signed requests', 'Date header missing');
+    // Date.parse takes both RFC 1123 (most SDKs) and ISO-8601 (the Node SDK's messages API).
+    const sentAt = Date.parse(parts.date);
+    if (Number.isNaN(sentAt)) return reject('SIGNATURE_INVALID', 'Date header is not a valid date', `Date header unparseable: "${parts.date}"`);
+    const skew = now - sentAt;
+    if (Math.abs(skew) > deps.maxSkewMs) {
+      return reject(
+        'SIGNATURE_EXPIRED',
+        'Date header is too far from server time; check the client clock',
+        `Date is ${formatSpan(skew)} ${skew > 0 ? 'behind' : 'ahead of'} server time (allowed ${formatSpan(deps.maxSkewMs)})`,
+      );
+    }
+  }
+
+  const workspace = await deps.cache.workspaceByKey(parsed.workspaceKey);
+  if (!workspace) return reject('UNAUTHENTICATED', 'unknown workspace key', 'workspace key not found');
+
+  const canonical = stringToSign(parts);
+  const secrets = (await deps.cache.secrets(workspace.id)).filter((s) => s.expiresAt === null || s.expiresAt > now);
+  for (const { secret } of secrets) {
+    const expected = createHmac('sha256', secret).update(canonical, 'utf8').digest();
+    if (digestsEqual(expected, presented)) {
+      return {
+        ok: true,
+        principal: {
+          kind: 'hmac',
+          workspaceId: workspace.id,
+          workspaceSlug: workspace.slug,
+          credentialId: workspace.workspaceKey,
+          subscriberId: null,
+          tenantScope: null,
+          signingKeyId: null,
+        },
+      };
+    }
+  }
+  return reject(
+    'SIGNATURE_INVALID',
+    'request signature does not match; sign with the workspace secret over METHOD, body MD5, Content-Type, Date and path',
+    `HMAC mismatch against ${secrets.length} valid secret(s); server string-to-sign ${JSON.stringify(canonical)}`,
+  );
+}

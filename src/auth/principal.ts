@@ -1,0 +1,36 @@
+/** Who is calling. The only thing about a credential that leaves auth/. */
+export type CredentialKind = 'hmac' | 'api_key' | 'public_key';
+
+export interface Principal {
+  kind: CredentialKind;
+  workspaceId: string;
+  workspaceSlug: string;
+  /** Workspace key (HMAC), API key id or public key id: never a secret. */
+  credentialId: string;
+  /** The user a client token was issued for (`entity_id`); null without a user token. */
+  subscriberId: string | null;
+  /** Tenants the user token is scoped to (`scope.tenant_id`, default ['default']); null without a token. */
+  tenantScope: string[] | null;
+  /** kid of the signing key that verified the user token. */
+  signingKeyId: string | null;
+}
+
+/** Outcome of one mechanism: a principal, or the precise reason for the request log. */
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; code: AuthFailureCode; message: string; reason: string };
+
+export type AuthFailureCode =
+  | 'UNAUTHENTICATED'
+  | 'KEY_REVOKED'
+  | 'KEY_EXPIRED'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_EXPIRED'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'FORBIDDEN'
+  | 'ORIGIN_NOT_ALLOWED';
+
+export function reject(code: AuthFailureCode, message: string, reason: string = message): AuthOutcome {
+  return { ok: false, code, message, reason };
+}

@@ -1,0 +1,343 @@
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { SignJWT } from 'jose';
+import { loadConfig } from '../config.js';
+import { generateMasterKey } from '../credentials/encryption.js';
+import type { WorkspaceMode } from '../credentials/key-format.js';
+import { publicKeyOf, readPrivateSigningKey, SigningKeyFormatError, thumbprintOf } from '../credentials/signing-keys.js';
+import { openDb } from '../db/client.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { parseDuration } from '../lib/duration.js';
+import { serve } from '../main.js';
+import { openHerald, type Herald } from '../runtime.js';
+import { formatTime, table, UsageError } from './output.js';
+
+export interface Invocation {
+  positionals: string[];
+  options: Record<string, string | boolean | string[] | undefined>;
+  isJson: boolean;
+}
+
+/** What a command produced: a JSON value for --json, and the text a person reads. */
+export interface Result {
+  json: unknown;
+  text: string;
+}
+
+type Command = (inv: Invocation) => Promise<Result | undefined>;
+
+function arg(inv: Invocation, index: number, name: string): string {
+  const value = inv.positionals[index];
+  if (value === undefined || value === '') throw new UsageError(`missing <${name}>`);
+  return value;
+}
+
+function option(inv: Invocation, name: string): string | undefined {
+  const value = inv.options[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function optionList(inv: Invocation, name: string): string[] {
+  const value = inv.options[name];
+  if (Array.isArray(value)) return value;
+  return typeof value === 'string' ? [value] : [];
+}
+
+function duration(text: string, flag: string, allowZero: boolean): number {
+  const ms = parseDuration(text);
+  if (ms === null || (!allowZero && ms === 0)) {
+    throw new UsageError(`${flag} "${text}" is not a duration; use a number with s, m, h, d or w (e.g. 30d, 12h)${allowZero ? ', or 0' : ''}`);
+  }
+  return ms;
+}
+
+async function withHerald<T>(fn: (herald: Herald) => Promise<T>): Promise<T> {
+  const herald = await openHerald(loadConfig());
+  try {
+    return await fn(herald);
+  } finally {
+    await herald.close();
+  }
+}
+
+function createdBy(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+const ONCE_WARNING = 'This is the only time it is shown. Store it now; Herald keeps only a hash.';
+
+export const COMMANDS: Record<string, Command> = {
+  async serve() {
+    await serve(loadConfig());
+    return undefined;
+  },
+
+  async migrate() {
+    const config = loadConfig();
+    const handle = await openDb(config);
+    try {
+      const applied = await migrateToLatest(handle.db, handle.engine);
+      return {
+        json: { applied, database: handle.location },
+        text: applied.length ? `Applied ${applied.join(', ')} on ${handle.location}` : `Up to date: ${handle.location}`,
+      };
+    } finally {
+      await handle.db.destroy();
+    }
+  },
+
+  async 'master-key generate'() {
+    const key = generateMasterKey();
+    return { json: { master_key: key }, text: key };
+  },
+
+  async 'workspace list'() {
+    return withHerald(async (h) => {
+      const list = await h.workspaces.list();
+      const json = list.map((w) => ({
+        id: w.id,
+        slug: w.slug,
+        name: w.name,
+        mode: w.mode,
+        workspace_key: w.workspaceKey,
+        enhanced_security: w.isEnhancedSecurity,
+        created_at: w.createdAt,
+      }));
+      const text = table(
+        json.map((w) => ({ slug: w.slug, name: w.name, mode: w.mode, 'workspace key': w.workspace_key, 'enhanced security': w.enhanced_security ? 'on' : 'off' })),
+        ['slug', 'name', 'mode', 'workspace key', 'enhanced security'],
+      );
+      return { json, text };
+    });
+  },
+
+  async 'workspace create'(inv) {
+    const slug = arg(inv, 0, 'slug');
+    const modeText = option(inv, 'mode');
+    if (modeText !== undefined && modeText !== 'test' && modeText !== 'live') throw new UsageError('--mode must be test or live');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.create({ slug, name: option(inv, 'name'), mode: modeText as WorkspaceMode | undefined });
+      return {
+        json: { id: w.id, slug: w.slug, name: w.name, mode: w.mode, workspace_key: w.workspaceKey, enhanced_security: w.isEnhancedSecurity },
+        text: `Created workspace ${w.slug} (${w.mode}), key ${w.workspaceKey}. Its secret: herald workspace secret ${w.slug}`,
+      };
+    });
+  },
+
+  async 'workspace secret'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const secret = await h.workspaceSecrets.reveal(w.id);
+      return {
+        json: { workspace_key: w.workspaceKey, workspace_secret: secret },
+        text: `Workspace key:    ${w.workspaceKey}\nWorkspace secret: ${secret}`,
+      };
+    });
+  },
+
+  async 'workspace rotate-secret'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const graceText = option(inv, 'grace');
+    return withHerald(async (h) => {
+      const graceMs = graceText === undefined ? h.config.secretGracePeriodMs : duration(graceText, '--grace', true);
+      const w = await h.workspaces.get(ref);
+      const rotated = await h.workspaceSecrets.rotate(w, graceMs);
+      const until = rotated.previous_valid_until;
+      return {
+        json: { workspace_key: w.workspaceKey, workspace_secret: rotated.workspace_secret, previous_valid_until: until },
+        text:
+          `Workspace key:    ${w.workspaceKey}\nWorkspace secret: ${rotated.workspace_secret}\n` +
+          (until === null || until <= h.clock.now() ? 'The previous secret no longer works.' : `The previous secret keeps working until ${formatTime(until)}.`),
+      };
+    });
+  },
+
+  async 'api-key create'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const name = option(inv, 'name');
+    if (name === undefined) throw new UsageError('--name is required (what the key is for, e.g. --name billing-service)');
+    const expiresText = option(inv, 'expires-in');
+    const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy() });
+      return {
+        json: { ...key, workspace: w.slug },
+        text: `API key "${key.name}" (${key.id}) for ${w.slug}${key.expires_at ? `, expires ${formatTime(key.expires_at)}` : ''}:\n\n  ${key.key}\n\n${ONCE_WARNING}`,
+      };
+    });
+  },
+
+  async 'api-key list'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const keys = await h.apiKeys.list(w.id);
+      const text = table(
+        keys.map((k) => ({
+          id: k.id,
+          name: k.name,
+          prefix: `${k.display_prefix}…`,
+          status: k.status,
+          created: formatTime(k.created_at),
+          'last used': formatTime(k.last_used_at),
+          expires: formatTime(k.expires_at),
+        })),
+        ['id', 'name', 'prefix', 'status', 'created', 'last used', 'expires'],
+      );
+      return { json: keys, text };
+    });
+  },
+
+  async 'api-key revoke'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const id = arg(inv, 1, 'id');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.apiKeys.revoke(w, id);
+      return { json: key, text: `Revoked API key ${key.id} ("${key.name}"). Running servers reject it within a second.` };
+    });
+  },
+
+  async 'public-key create'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.publicKeys.create(w, { name: option(inv, 'name'), allowedOrigins: optionList(inv, 'allowed-origin') });
+      return {
+        json: { ...key, workspace: w.slug },
+        text: `Public key ${key.id} for ${w.slug}: ${key.key}\nAllowed origins: ${key.allowed_origins.length ? key.allowed_origins.join(', ') : 'any'}`,
+      };
+    });
+  },
+
+  async 'public-key list'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const keys = await h.publicKeys.list(w.id);
+      const text = table(
+        keys.map((k) => ({ id: k.id, key: k.key, name: k.name, status: k.status, origins: k.allowed_origins.join(' ') || 'any', created: formatTime(k.created_at) })),
+        ['id', 'key', 'name', 'status', 'origins', 'created'],
+      );
+      return { json: keys, text };
+    });
+  },
+
+  async 'public-key revoke'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const id = arg(inv, 1, 'id');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.publicKeys.revoke(w, id);
+      return { json: key, text: `Revoked public key ${key.id}.` };
+    });
+  },
+
+  async 'signing-key create'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.signingKeys.create(w, { name: option(inv, 'name') });
+      return {
+        json: { ...key, workspace: w.slug },
+        text:
+          `Signing key ${key.kid} (ES256) for ${w.slug}.\n\nPrivate key (PEM):\n${key.pem}\nPrivate key (Base64, for env vars):\n${key.base64}\n\n` +
+          'This is the only time the private key is shown: Herald keeps only the public half.',
+      };
+    });
+  },
+
+  async 'signing-key list'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const keys = await h.signingKeys.list(w.id);
+      const text = table(
+        keys.map((k) => ({ kid: k.kid, name: k.name, source: k.source, status: k.status, created: formatTime(k.created_at) })),
+        ['kid', 'name', 'source', 'status', 'created'],
+      );
+      return { json: keys, text };
+    });
+  },
+
+  async 'signing-key revoke'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const kid = arg(inv, 1, 'kid');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.signingKeys.revoke(w, kid);
+      return { json: key, text: `Revoked signing key ${key.kid}; tokens it signed stop working within a second.` };
+    });
+  },
+
+  async 'signing-key import'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const file = arg(inv, 1, 'public.pem');
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const key = await h.signingKeys.import(w, { publicKeyPem: pem, name: option(inv, 'name') });
+      return { json: { ...key, workspace: w.slug }, text: `Imported signing key ${key.kid} into ${w.slug}.` };
+    });
+  },
+
+  async 'enhanced-security'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const state = inv.positionals[1];
+    if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError('enhanced-security takes on or off');
+    return withHerald(async (h) => {
+      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setEnhancedSecurity(ref, state === 'on');
+      return {
+        json: { workspace: w.slug, enhanced_security: w.isEnhancedSecurity },
+        text: `Enhanced security mode is ${w.isEnhancedSecurity ? 'on' : 'off'} in ${w.slug}.${
+          w.isEnhancedSecurity ? ' Client requests without a valid user token are rejected.' : ''
+        }`,
+      };
+    });
+  },
+
+  async 'token sign'(inv) {
+    const keyOption = option(inv, 'key');
+    const user = option(inv, 'user');
+    if (keyOption === undefined) throw new UsageError('--key is required: the private signing key as PEM, Base64, or @file');
+    if (user === undefined || user === '') throw new UsageError('--user is required: the distinct_id the token is for');
+    const ttlMs = duration(option(inv, 'ttl') ?? '1h', '--ttl', false);
+    let keyText = keyOption;
+    if (keyOption.startsWith('@')) {
+      try {
+        keyText = readFileSync(keyOption.slice(1), 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read ${keyOption.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    let privateKey;
+    try {
+      privateKey = readPrivateSigningKey(keyText);
+    } catch (error) {
+      if (error instanceof SigningKeyFormatError) throw new UsageError(error.message);
+      throw error;
+    }
+    const kid = await thumbprintOf(publicKeyOf(privateKey));
+    const tenants = optionList(inv, 'tenant');
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = { entity_type: 'subscriber', entity_id: user };
+    if (tenants.length > 0) claims['scope'] = { tenant_id: tenants.length === 1 ? tenants[0] : tenants };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+      .setIssuedAt(nowS)
+      .setExpirationTime(nowS + Math.floor(ttlMs / 1000))
+      .sign(privateKey);
+    return { json: { token, kid, expires_at: (nowS + Math.floor(ttlMs / 1000)) * 1000 }, text: token };
+  },
+};

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './lib/duration.js';
+
+/**
+ * Every environment variable Herald reads, parsed once at boot. A bad value stops the process
+ * with a message naming the variable; nothing reads `process.env` elsewhere.
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const duration = (name: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 90s, 15m, 24h, 30d or 0 (got "${text}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  HERALD_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .refine((url) => /^postgres(ql)?:\/\//.test(url), 'DATABASE_URL must start with postgres:// or postgresql://')
+    .optional(),
+  HERALD_DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'HERALD_DATABASE_SCHEMA must be a lower-case SQL identifier')
+    .default('public'),
+  HERALD_MASTER_KEY: z.string().min(1).optional(),
+  HERALD_SECRET_GRACE_PERIOD: duration('HERALD_SECRET_GRACE_PERIOD').default(24 * 3_600_000),
+  HERALD_HMAC_MAX_SKEW: duration('HERALD_HMAC_MAX_SKEW').default(15 * 60_000),
+  HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_048_576).default(5 * 1_048_576),
+  HERALD_INVALIDATION_POLL_MS: z.coerce.number().int().min(20).max(1_000).default(250),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Config {
+  port: number;
+  host: string;
+  engine: Engine;
+  dataDir: string;
+  sqlitePath: string;
+  databaseUrl: string | undefined;
+  databaseSchema: string;
+  masterKeyText: string | undefined;
+  masterKeyFile: string;
+  secretGracePeriodMs: number;
+  hmacMaxSkewMs: number;
+  bodyLimitBytes: number;
+  invalidationPollMs: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset": `FOO= herald serve` should not turn into a validation error.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.HERALD_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    engine: e.DATABASE_URL ? 'postgres' : 'sqlite',
+    dataDir,
+    sqlitePath: path.join(dataDir, 'herald.db'),
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.HERALD_DATABASE_SCHEMA,
+    masterKeyText: e.HERALD_MASTER_KEY,
+    masterKeyFile: path.join(dataDir, 'master.key'),
+    secretGracePeriodMs: e.HERALD_SECRET_GRACE_PERIOD,
+    hmacMaxSkewMs: e.HERALD_HMAC_MAX_SKEW,
+    bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES,
+    invalidationPollMs: e.HERALD_INVALIDATION_POLL_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

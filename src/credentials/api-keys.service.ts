@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { findApiKey, findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKeys, type ApiKeyRow } from './api-keys.repo.js';
+import { recordChange } from './change-log.repo.js';
+import { generateApiKey, type WorkspaceMode } from './key-format.js';
+
+export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
+
+/** What may be shown about a key after creation: never the key or its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  display_prefix: string;
+  status: ApiKeyStatus;
+  created_at: number;
+  created_by: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface CreatedApiKey extends ApiKeyView {
+  /** Shown exactly once. */
+  key: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+const MAX_NAME_CHARS = 100;
+
+export class ApiKeyService {
+  readonly #pendingUses = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  private view(row: ApiKeyRow): ApiKeyView {
+    const now = this.clock.now();
+    const status: ApiKeyStatus = row.revoked_at !== null ? 'revoked' : row.expires_at !== null && row.expires_at <= now ? 'expired' : 'active';
+    return {
+      id: row.id,
+      name: row.name,
+      display_prefix: row.display_prefix,
+      status,
+      created_at: row.created_at,
+      created_by: row.created_by,
+      expires_at: row.expires_at,
+      last_used_at: row.last_used_at,
+      revoked_at: row.revoked_at,
+    };
+  }
+
+  async create(
+    workspace: { id: string; mode: WorkspaceMode },
+    input: { name: string; expiresInMs?: number | undefined; createdBy?: string | undefined },
+  ): Promise<CreatedApiKey> {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > MAX_NAME_CHARS) {
+      throw new AppError('VALIDATION_FAILED', `API key name must be 1-${MAX_NAME_CHARS} characters`);
+    }
+    if (input.expiresInMs !== undefined && (!Number.isSafeInteger(input.expiresInMs) || input.expiresInMs <= 0)) {
+      throw new AppError('VALIDATION_FAILED', 'API key expiry must be a positive duration such as 30d');
+    }
+    const now = this.clock.now();
+    const generated = generateApiKey(workspace.mode);
+    const row: ApiKeyRow = {
+      id: newId('apiKey'),
+      workspace_id: workspace.id,
+      name,
+      key_hash: generated.hash,
+      display_prefix: generated.displayPrefix,
+      created_at: now,
+      created_by: input.createdBy ?? null,
+      expires_at: input.expiresInMs === undefined ? null : now + input.expiresInMs,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await insertApiKey(this.db, row);
+    return { ...this.view(row), key: generated.key };
+  }
+
+  async list(workspaceId: string): Promise<ApiKeyView[]> {
+    await this.flushUses();
+    return (await listApiKeys(this.db, workspaceId)).map((row) => this.view(row));
+  }
+
+  async revoke(workspace: { id: string; slug: string }, id: string): Promise<ApiKeyView> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const row = await findApiKey(trx, workspace.id, id);
+      // Another workspace's key answers exactly like a missing one.
+      if (!row) throw new AppError('NOT_FOUND', `no API key "${id}" in workspace "${workspace.slug}"`);
+      if (row.revoked_at !== null) return this.view(row);
+      await revokeApiKey(trx, workspace.id, id, now);
+      await recordChange(trx, { workspaceId: workspace.id, entity: 'api_key', entityId: id, at: now });
+      return this.view({ ...row, revoked_at: now });
+    });
+  }
+
+  async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await findApiKeyByHash(this.db, keyHash);
+    if (!row) return undefined;
+    return { id: row.id, workspaceId: row.workspace_id, name: row.name, expiresAt: row.expires_at, revokedAt: row.revoked_at };
+  }
+
+  /** Records a use in memory; `flushUses` writes them in one batch (no write per request). */
+  noteUse(id: string, at: number): void {
+    const previous = this.#pendingUses.get(id);
+    if (previous === undefined || previous < at) this.#pendingUses.set(id, at);
+  }
+
+  async flushUses(): Promise<void> {
+    if (this.#pendingUses.size === 0) return;
+    const uses = [...this.#pendingUses.entries()];
+    this.#pendingUses.clear();
+    await this.db.transaction().execute((trx) => touchApiKeys(trx, uses));
+  }
+}

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { recordChange } from './change-log.repo.js';
+import type { SecretBox } from './encryption.js';
+import { generateWorkspaceSecret, type WorkspaceMode } from './key-format.js';
+import { expireSecrets, findCurrentSecret, findValidSecrets, insertWorkspaceSecret } from './workspace-secrets.repo.js';
+
+export interface ValidSecret {
+  secret: string;
+  /** null for the current secret; end of grace period for a rotated-out one. */
+  expiresAt: number | null;
+}
+
+export interface RotatedSecret {
+  workspace_secret: string;
+  previous_valid_until: number | null;
+}
+
+export class WorkspaceSecretService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  static aadFor(workspaceId: string, secretId: string): string {
+    // Binds each ciphertext to its row: moved to another workspace it no longer decrypts.
+    return `herald/workspace-secret/${workspaceId}/${secretId}`;
+  }
+
+  /** Issues the first secret of a new workspace inside the caller's transaction. */
+  async issueInitial(trx: Kysely<Database>, workspace: { id: string; mode: WorkspaceMode }): Promise<void> {
+    const id = newId('secret');
+    const secret = generateWorkspaceSecret(workspace.mode);
+    await insertWorkspaceSecret(trx, {
+      id,
+      workspace_id: workspace.id,
+      secret_enc: this.box.encrypt(secret, WorkspaceSecretService.aadFor(workspace.id, id)),
+      created_at: this.clock.now(),
+      expires_at: null,
+    });
+  }
+
+  async reveal(workspaceId: string): Promise<string> {
+    const row = await findCurrentSecret(this.db, workspaceId);
+    if (!row) throw new AppError('INTERNAL', 'workspace has no current secret; rotate it to issue one');
+    return this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id));
+  }
+
+  /** The secrets an HMAC signature may be made with right now: the current one plus any in grace. */
+  async validSecrets(workspaceId: string): Promise<ValidSecret[]> {
+    const rows = await findValidSecrets(this.db, workspaceId, this.clock.now());
+    return rows.map((row) => ({
+      secret: this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id)),
+      expiresAt: row.expires_at,
+    }));
+  }
+
+  /**
+   * Issues a new current secret. The one it replaces stays valid for `graceMs` (0 ends it now);
+   * anything older that was still in grace ends now, so at most two secrets are ever valid.
+   */
+  async rotate(workspace: { id: string; mode: WorkspaceMode }, graceMs: number): Promise<RotatedSecret> {
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0) throw new AppError('VALIDATION_FAILED', 'grace period must be a non-negative duration');
+    const now = this.clock.now();
+    const secret = generateWorkspaceSecret(workspace.mode);
+    const id = newId('secret');
+    let previousValidUntil: number | null = null;
+    await this.db.transaction().execute(async (trx) => {
+      const valid = await findValidSecrets(trx, workspace.id, now);
+      const current = valid.find((row) => row.expires_at === null);
+      const older = valid.filter((row) => row !== current).map((row) => row.id);
+      await expireSecrets(trx, workspace.id, older, now);
+      if (current) {
+        previousValidUntil = now + graceMs;
+        await expireSecrets(trx, workspace.id, [current.id], previousValidUntil);
+      }
+      await insertWorkspaceSecret(trx, {
+        id,
+        workspace_id: workspace.id,
+        secret_enc: this.box.encrypt(secret, WorkspaceSecretService.aadFor(workspace.id, id)),
+        created_at: now,
+        expires_at: null,
+      });
+      await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace_secret', entityId: id, at: now });
+    });
+    return { workspace_secret: secret, previous_valid_until: previousValidUntil };
+  }
+}

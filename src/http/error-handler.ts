@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { AppError, statusOf, type ErrorCode } from '../lib/errors.js';
+
+/**
+ * The one error handler. Bodies keep the SuprSend envelope the SDKs read:
+ *   {"status":"error","code":401,"message":"…","error":{"type":"SIGNATURE_INVALID","message":"…"}}
+ * The precise reason (AppError.detail) goes to the log only.
+ */
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  const status = statusOf(code);
+  return reply.code(status).send({ status: 'error', code: status, message, error: { type: code, message } });
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'BAD_REQUEST';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'RATE_LIMITED';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    default:
+      return status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      request.log.info({ code: error.code, reason: error.detail ?? error.message }, 'request rejected');
+      return sendError(reply, error.code, error.message);
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+      return sendError(reply, 'INTERNAL', `internal error; quote request id ${request.id} when reporting it`);
+    }
+    const code = error.validation ? 'VALIDATION_FAILED' : codeForStatus(status);
+    request.log.info({ code, reason: error.message }, 'request rejected');
+    const message = status === 413 ? 'request body is too large' : error.message;
+    return reply.code(status).send({ status: 'error', code: status, message, error: { type: code, message } });
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

@@ -1,0 +1,61 @@
+import { pathToFileURL } from 'node:url';
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { openHerald } from './runtime.js';
+
+/** Starts the server; resolves once it listens. Used by `npm start` and `herald serve`. */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config);
+  const herald = await openHerald(config);
+  const app = buildApp({ herald, logger });
+  let isClosing = false;
+  const shutdown = (signal: string) => {
+    if (isClosing) return;
+    isClosing = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    app
+      .close()
+      .then(() => herald.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address);
+}
+
+function printBanner(config: Config, location: string, engine: string, keySource: string, isFirstStart: boolean, address: string): void {
+  const lines = [`Herald listening on ${address}`, `Data: ${location} (${engine})`];
+  if (engine === 'sqlite') {
+    lines.push(
+      keySource === 'file'
+        ? `Master key: ${config.masterKeyFile}. Back it up with the data; without it stored workspace secrets cannot be read.`
+        : 'Master key: from HERALD_MASTER_KEY.',
+    );
+  }
+  if (isFirstStart) {
+    lines.push(
+      'First start: created workspaces "staging" (test) and "production" (live, enhanced security on).',
+      'Get a workspace key and secret with:   npx herald workspace secret staging',
+      'Create an API key with:                npx herald api-key create staging --name my-backend',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    await serve(loadConfig());
+  } catch (error) {
+    process.stderr.write(`herald: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

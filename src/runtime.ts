@@ -1,0 +1,75 @@
+import type { Kysely, LogEvent } from 'kysely';
+import type { Config, Engine } from './config.js';
+import { ApiKeyService } from './credentials/api-keys.service.js';
+import { SecretBox } from './credentials/encryption.js';
+import { loadMasterKey } from './credentials/master-key.js';
+import { PublicKeyService } from './credentials/public-keys.service.js';
+import { SigningKeyService } from './credentials/signing-keys.service.js';
+import { WorkspaceSecretService } from './credentials/workspace-secrets.service.js';
+import { openDb } from './db/client.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Database } from './db/schema.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { WorkspaceService } from './workspaces/workspaces.service.js';
+
+/** Everything the server and the CLI share: the database, the master key and the services. */
+export interface Herald {
+  config: Config;
+  engine: Engine;
+  /** Where the data lives, for humans (no credentials in it). */
+  location: string;
+  db: Kysely<Database>;
+  clock: Clock;
+  masterKeySource: 'env' | 'file';
+  /** True when this process created the organisation and default workspaces. */
+  isFirstStart: boolean;
+  workspaces: WorkspaceService;
+  workspaceSecrets: WorkspaceSecretService;
+  apiKeys: ApiKeyService;
+  publicKeys: PublicKeyService;
+  signingKeys: SigningKeyService;
+  close(): Promise<void>;
+}
+
+export interface OpenHeraldOptions {
+  clock?: Clock;
+  onQuery?: (event: LogEvent) => void;
+}
+
+/** Opens the database, applies pending migrations and bootstraps a fresh installation. */
+export async function openHerald(config: Config, options: OpenHeraldOptions = {}): Promise<Herald> {
+  // The master key comes first: a missing key in PostgreSQL mode must fail before anything is written.
+  const masterKey = loadMasterKey(config);
+  const box = new SecretBox(masterKey.key);
+  const clock = options.clock ?? systemClock;
+  const handle = await openDb(config, options.onQuery ? { onQuery: options.onQuery } : {});
+  const { db } = handle;
+  try {
+    await migrateToLatest(db, handle.engine);
+    const workspaceSecrets = new WorkspaceSecretService(db, box, clock);
+    const workspaces = new WorkspaceService(db, box, workspaceSecrets, clock);
+    const isFirstStart = await workspaces.bootstrap();
+    const apiKeys = new ApiKeyService(db, clock);
+    return {
+      config,
+      engine: handle.engine,
+      location: handle.location,
+      db,
+      clock,
+      masterKeySource: masterKey.source,
+      isFirstStart,
+      workspaces,
+      workspaceSecrets,
+      apiKeys,
+      publicKeys: new PublicKeyService(db, clock),
+      signingKeys: new SigningKeyService(db, clock),
+      async close() {
+        await apiKeys.flushUses();
+        await db.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
