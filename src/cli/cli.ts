@@ -82,8 +82,28 @@ function emitError(isJson: boolean, code: string, message: string): void {
   else process.stderr.write(`herald: ${message}\n`);
 }
 
+/**
+ * `--key "$(cat key.pem)"` passes a value starting with `-----BEGIN`, which parseArgs would
+ * take for an option; bind such a value to its flag explicitly.
+ */
+function joinPemValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const current = argv[i] as string;
+    const next = argv[i + 1];
+    if (current.startsWith('--') && !current.includes('=') && next?.startsWith('-----BEGIN')) {
+      out.push(`${current}=${next}`);
+      i++;
+    } else {
+      out.push(current);
+    }
+  }
+  return out;
+}
+
 /** Runs the CLI; returns the process exit code (0 ok, 1 failed, 2 usage error). */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(rawArgv: string[]): Promise<number> {
+  const argv = joinPemValues(rawArgv);
   const isJson = argv.includes('--json');
   let parsed;
   try {

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../config.js';
 import { generateMasterKey } from '../credentials/encryption.js';
+import { loadMasterKey } from '../credentials/master-key.js';
 import type { WorkspaceMode } from '../credentials/key-format.js';
 import { publicKeyOf, readPrivateSigningKey, SigningKeyFormatError, thumbprintOf } from '../credentials/signing-keys.js';
 import { openDb } from '../db/client.js';
@@ -78,6 +79,8 @@ export const COMMANDS: Record<string, Command> = {
 
   async migrate() {
     const config = loadConfig();
+    // Same rule as every other command: no PostgreSQL work without the key that protects its secrets.
+    loadMasterKey(config);
     const handle = await openDb(config);
     try {
       const applied = await migrateToLatest(handle.db, handle.engine);

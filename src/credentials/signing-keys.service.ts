@@ -73,7 +73,11 @@ export class SigningKeyService {
       created_at: this.clock.now(),
       revoked_at: null,
     };
-    await insertSigningKey(this.db, row);
+    await this.db.transaction().execute(async (trx) => {
+      await insertSigningKey(trx, row);
+      // Running servers cache each workspace's active key list: tell them it grew.
+      await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: row.id, at: row.created_at });
+    });
     return { ...toView(row), pem: generated.privateKeyPem, base64: generated.privateKeyBase64 };
   }
 
@@ -102,6 +106,7 @@ export class SigningKeyService {
         throw new AppError('CONFLICT', `this public key is already registered (kid ${kid}); use a separate key pair for each workspace`);
       }
       await insertSigningKey(trx, row);
+      await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: row.id, at: row.created_at });
       return toView(row);
     });
   }

@@ -4,7 +4,7 @@ import { calculateJwkThumbprint, exportJWK } from 'jose';
 /**
  * ES256 signing keys. Herald generates the pair, hands the private half out exactly once (PEM
  * and Base64-of-PEM, the form SuprSend users paste into env vars) and keeps only the public half.
- * The key id (`kid`) is the RFC 7638 JWK thumbprint of the public key: stable, derivable from the
+ * The key id (`kid`) is `hsk_` + the RFC 7638 JWK thumbprint of the public key: stable, derivable from the
  * private key alone (so `herald token sign` can stamp it), and globally unique per key.
  */
 
@@ -32,8 +32,9 @@ export async function generateSigningKey(): Promise<GeneratedSigningKey> {
   };
 }
 
+/** `hsk_` + RFC 7638 thumbprint. The prefix keeps ids from starting with `-` (base64url can), which CLIs would read as a flag. */
 export async function thumbprintOf(publicKey: KeyObject): Promise<string> {
-  return calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
+  return `hsk_${await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256')}`;
 }
 
 function assertP256(key: KeyObject, what: string): void {

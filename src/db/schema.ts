@@ -63,7 +63,7 @@ export interface PublicKeysTable {
 }
 
 export interface SigningKeysTable {
-  /** kid: RFC 7638 thumbprint of the public key. */
+  /** kid: `hsk_` + RFC 7638 thumbprint of the public key. */
   id: string;
   workspace_id: string;
   name: string;

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { heraldJson } from './helpers/cli.js';
+import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
+import { getJson, hmacHeaders } from './helpers/http.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+
+/** The requirement: a change made by any tool is enforced by every running process within 1 s. */
+const PROPAGATION_LIMIT_MS = 1_000;
+
+type Call = (server: RunningServer) => Promise<{ status: number }>;
+
+/**
+ * Checks `call` succeeds on every server, runs `change` (a separate CLI process), then requires
+ * every server to answer `expected` within the limit, measured from the moment the CLI finished.
+ */
+async function assertPropagates(servers: RunningServer[], call: Call, change: () => Promise<unknown>, expected: number): Promise<void> {
+  for (const server of servers) assert.equal((await call(server)).status, 200, 'precondition: the credential works before the change');
+  await change();
+  const changedAt = Date.now();
+  for (const server of servers) {
+    let status = 0;
+    while (Date.now() - changedAt <= PROPAGATION_LIMIT_MS) {
+      status = (await call(server)).status;
+      if (status === expected) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal(status, expected, `server ${server.url} still answered ${status} ${PROPAGATION_LIMIT_MS} ms after the change`);
+  }
+}
+
+for (const engine of enginesUnderTest()) {
+  describe(`revocation reaches every running server on ${engine}`, () => {
+    let t: TestEnv;
+    let servers: RunningServer[] = [];
+
+    before(async () => {
+      t = await createTestEnv(engine);
+      await heraldJson(['workspace', 'list'], t.env);
+      // Two server processes on one database, as in a scaled-out deployment.
+      servers = [await startServer(t.env), await startServer(t.env)];
+    });
+
+    after(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      await t?.cleanup();
+    });
+
+    test('revoked API key', async () => {
+      const key = await heraldJson<{ id: string; key: string }>(['api-key', 'create', 'staging', '--name', 'to-revoke'], t.env);
+      await assertPropagates(
+        servers,
+        (s) => getJson(`${s.url}/v1/auth/whoami`, { authorization: `Bearer ${key.key}` }),
+        () => heraldJson(['api-key', 'revoke', 'staging', key.id], t.env),
+        401,
+      );
+    });
+
+    test('rotated workspace secret with no grace period', async () => {
+      const { workspace_key, workspace_secret } = await heraldJson<{ workspace_key: string; workspace_secret: string }>(['workspace', 'secret', 'staging'], t.env);
+      let fresh = '';
+      await assertPropagates(
+        servers,
+        (s) => getJson(`${s.url}/v1/auth/whoami`, hmacHeaders(workspace_key, workspace_secret, 'GET', '/v1/auth/whoami', undefined)),
+        async () => {
+          fresh = (await heraldJson<{ workspace_secret: string }>(['workspace', 'rotate-secret', 'staging', '--grace', '0'], t.env)).workspace_secret;
+        },
+        401,
+      );
+      for (const s of servers) {
+        const response = await getJson(`${s.url}/v1/auth/whoami`, hmacHeaders(workspace_key, fresh, 'GET', '/v1/auth/whoami', undefined));
+        assert.equal(response.status, 200);
+      }
+    });
+
+    test('rotated workspace secret keeps the previous one during its grace period', async () => {
+      const old = await heraldJson<{ workspace_key: string; workspace_secret: string }>(['workspace', 'secret', 'staging'], t.env);
+      const rotated = await heraldJson<{ workspace_secret: string; previous_valid_until: number }>(['workspace', 'rotate-secret', 'staging', '--grace', '1h'], t.env);
+      assert.ok(rotated.previous_valid_until > Date.now() + 3_500_000);
+      await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
+      for (const s of servers) {
+        for (const secret of [old.workspace_secret, rotated.workspace_secret]) {
+          const response = await getJson(`${s.url}/v1/auth/whoami`, hmacHeaders(old.workspace_key, secret, 'GET', '/v1/auth/whoami', undefined));
+          assert.equal(response.status, 200, 'both the previous and the new secret sign during the grace period');
+        }
+      }
+    });
+
+    test('revoked public key', async () => {
+      const key = await heraldJson<{ id: string; key: string }>(['public-key', 'create', 'staging'], t.env);
+      await assertPropagates(
+        servers,
+        (s) => getJson(`${s.url}/v1/auth/whoami`, { authorization: key.key }),
+        () => heraldJson(['public-key', 'revoke', 'staging', key.id], t.env),
+        401,
+      );
+    });
+
+    test('revoked signing key, while another key stays valid (rotation with overlap)', async () => {
+      const publicKey = await heraldJson<{ key: string }>(['public-key', 'create', 'staging'], t.env);
+      const oldKey = await heraldJson<{ kid: string; base64: string }>(['signing-key', 'create', 'staging', '--name', 'old'], t.env);
+      const newKey = await heraldJson<{ kid: string; base64: string }>(['signing-key', 'create', 'staging', '--name', 'new'], t.env);
+      const oldToken = (await heraldJson<{ token: string }>(['token', 'sign', '--key', oldKey.base64, '--user', 'u1'], t.env)).token;
+      const newToken = (await heraldJson<{ token: string }>(['token', 'sign', '--key', newKey.base64, '--user', 'u1'], t.env)).token;
+      const call = (token: string) => (s: RunningServer) => getJson(`${s.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': token });
+      // Both signing keys are active at once; each verifies its own tokens.
+      await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
+      for (const s of servers) assert.equal((await call(newToken)(s)).status, 200);
+      await assertPropagates(servers, call(oldToken), () => heraldJson(['signing-key', 'revoke', 'staging', oldKey.kid], t.env), 401);
+      for (const s of servers) assert.equal((await call(newToken)(s)).status, 200, 'the other signing key keeps working');
+    });
+
+    test('enhanced security mode turned on', async () => {
+      const key = await heraldJson<{ key: string }>(['public-key', 'create', 'staging'], t.env);
+      await heraldJson(['enhanced-security', 'staging', 'off'], t.env);
+      await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
+      await assertPropagates(
+        servers,
+        (s) => getJson(`${s.url}/v1/auth/whoami`, { authorization: key.key }),
+        () => heraldJson(['enhanced-security', 'staging', 'on'], t.env),
+        401,
+      );
+    });
+  });
+}
