@@ -36,7 +36,11 @@ const EnvSchema = z.object({
   HERALD_MASTER_KEY: z.string().min(1).optional(),
   HERALD_SECRET_GRACE_PERIOD: duration('HERALD_SECRET_GRACE_PERIOD').default(24 * 3_600_000),
   HERALD_HMAC_MAX_SKEW: duration('HERALD_HMAC_MAX_SKEW').default(15 * 60_000),
-  HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_048_576).default(5 * 1_048_576),
+  HERALD_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576)
+    .default(5 * 1_048_576),
   HERALD_INVALIDATION_POLL_MS: z.coerce.number().int().min(20).max(1_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

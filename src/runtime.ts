@@ -45,7 +45,7 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
   const handle = await openDb(config, options.onQuery ? { onQuery: options.onQuery } : {});
   const { db } = handle;
   try {
-    await migrateToLatest(db, handle.engine);
+    await migrateToLatest(db, handle.engine, config.databaseSchema);
     const workspaceSecrets = new WorkspaceSecretService(db, box, clock);
     const workspaces = new WorkspaceService(db, box, workspaceSecrets, clock);
     const isFirstStart = await workspaces.bootstrap();

@@ -20,7 +20,10 @@ interface Workspace {
 /** Everything the database holds, as one string: the SQLite files, or a pg_dump of the schema. */
 function dumpDatabase(t: TestEnv): string {
   if (t.engine === 'postgres') {
-    return execFileSync('pg_dump', ['--dbname', PG_URL, '--schema', t.schema as string, '--no-owner'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('pg_dump', ['--dbname', PG_URL, '--schema', t.schema as string, '--no-owner'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
   }
   const base = path.join(t.dataDir, 'herald.db');
   return [base, `${base}-wal`, `${base}-shm`]
@@ -62,7 +65,10 @@ for (const engine of enginesUnderTest()) {
     });
 
     test('an API key is shown once and the database holds only its SHA-256 hash', async () => {
-      const created = await heraldJson<{ id: string; key: string; display_prefix: string }>(['api-key', 'create', 'staging', '--name', 'billing'], t.env);
+      const created = await heraldJson<{ id: string; key: string; display_prefix: string }>(
+        ['api-key', 'create', 'staging', '--name', 'billing'],
+        t.env,
+      );
       assert.match(created.key, /^hak_test_[0-9A-Za-z]{36}$/);
       assert.ok(created.key.startsWith(created.display_prefix));
 
@@ -91,7 +97,11 @@ for (const engine of enginesUnderTest()) {
       assert.ok(!dump.includes(before.workspace_secret), 'plaintext workspace secret found in the database');
       assert.ok(!dump.includes(before.workspace_secret.slice(9, 40)), 'part of the workspace secret found in the database');
 
-      const call = () => getJson(`${server.url}/v1/auth/whoami`, hmacHeaders(before.workspace_key, before.workspace_secret, 'GET', '/v1/auth/whoami', undefined));
+      const call = () =>
+        getJson(
+          `${server.url}/v1/auth/whoami`,
+          hmacHeaders(before.workspace_key, before.workspace_secret, 'GET', '/v1/auth/whoami', undefined),
+        );
       assert.equal((await call()).status, 200);
       await server.stop();
       server = await startServer(t.env);
@@ -114,7 +124,10 @@ for (const engine of enginesUnderTest()) {
 
       const pemBody = created.pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
       const d = createPrivateKey(created.pem).export({ format: 'jwk' }).d as string;
-      const publicBody = created.public_key_pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '').slice(0, 60);
+      const publicBody = created.public_key_pem
+        .replace(/-----[A-Z ]+-----/g, '')
+        .replace(/\s+/g, '')
+        .slice(0, 60);
       const dump = dumpDatabase(t).replace(/\s+/g, '');
       assert.ok(dump.includes(publicBody), 'the public key must be stored (proves the search sees the data)');
       for (const [label, needle] of [
@@ -134,13 +147,19 @@ for (const engine of enginesUnderTest()) {
       const keyFile = path.join(t.dataDir, 'signing-key.pem');
       writeFileSync(keyFile, created.pem, { mode: 0o600 });
       for (const keyArg of [created.pem, created.base64, `@${keyFile}`]) {
-        const { token } = await heraldJson<{ token: string }>(['token', 'sign', '--key', keyArg, '--user', 'alice', '--tenant', 'acme'], t.env);
+        const { token } = await heraldJson<{ token: string }>(
+          ['token', 'sign', '--key', keyArg, '--user', 'alice', '--tenant', 'acme'],
+          t.env,
+        );
         const response = await getJson(`${server.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': token });
         assert.equal(response.status, 200, JSON.stringify(response.body));
         assert.deepEqual(response.body['subscriber'], { distinct_id: 'alice', tenant_ids: ['acme'], signing_key_id: created.kid });
       }
       const { token: untenanted } = await heraldJson<{ token: string }>(['token', 'sign', '--key', created.base64, '--user', 'bob'], t.env);
-      const untenantedResponse = await getJson(`${server.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': untenanted });
+      const untenantedResponse = await getJson(`${server.url}/v1/auth/whoami`, {
+        authorization: publicKey.key,
+        'x-ss-signature': untenanted,
+      });
       assert.deepEqual((untenantedResponse.body['subscriber'] as Record<string, unknown>)['tenant_ids'], ['default']);
     });
 
@@ -171,7 +190,10 @@ for (const engine of enginesUnderTest()) {
 
       // A staging user token does not open production, even for the same user.
       const { token } = await heraldJson<{ token: string }>(['token', 'sign', '--key', signing.pem, '--user', 'alice'], t.env);
-      assert.equal((await getJson(`${server.url}/v1/auth/whoami`, { authorization: stagingPublic.key, 'x-ss-signature': token })).status, 200);
+      assert.equal(
+        (await getJson(`${server.url}/v1/auth/whoami`, { authorization: stagingPublic.key, 'x-ss-signature': token })).status,
+        200,
+      );
       const crossToken = await getJson(`${server.url}/v1/auth/whoami`, { authorization: productionPublic.key, 'x-ss-signature': token });
       assert.equal(crossToken.status, 401);
 
@@ -189,7 +211,9 @@ for (const engine of enginesUnderTest()) {
       const snapshot = async () =>
         JSON.stringify([
           await heraldJson(['workspace', 'list'], t.env),
-          (await heraldJson<Array<Record<string, unknown>>>(['api-key', 'list', 'staging'], t.env)).map(({ last_used_at: _, ...rest }) => rest),
+          (await heraldJson<Array<Record<string, unknown>>>(['api-key', 'list', 'staging'], t.env)).map(
+            ({ last_used_at: _, ...rest }) => rest,
+          ),
           await heraldJson(['public-key', 'list', 'staging'], t.env),
         ]);
       const beforeState = await snapshot();
@@ -198,7 +222,11 @@ for (const engine of enginesUnderTest()) {
         { args: ['workspace', 'secret', 'nope'], code: 1, message: /unknown workspace "nope"/ },
         { args: ['workspace', 'create', 'staging'], code: 1, message: /already exists/ },
         { args: ['workspace', 'create', 'Bad Slug'], code: 1, message: /invalid workspace slug/ },
-        { args: ['api-key', 'create', 'staging', '--name', 'x', '--expires-in', 'soon'], code: 2, message: /--expires-in "soon" is not a duration/ },
+        {
+          args: ['api-key', 'create', 'staging', '--name', 'x', '--expires-in', 'soon'],
+          code: 2,
+          message: /--expires-in "soon" is not a duration/,
+        },
         { args: ['api-key', 'create', 'staging', '--name', 'x', '--expires-in', '0'], code: 2, message: /not a duration/ },
         { args: ['api-key', 'create', 'staging'], code: 2, message: /--name is required/ },
         { args: ['api-key', 'create', 'staging', '--name', 'x', '--bogus'], code: 2, message: /bogus/ },
@@ -239,7 +267,10 @@ describe('PostgreSQL mode without a master key', { skip: !enginesUnderTest().inc
       const client = new pg.default.Client({ connectionString: PG_URL });
       await client.connect();
       try {
-        const tables = await client.query(`select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'workspaces'`, [t.schema]);
+        const tables = await client.query(
+          `select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'workspaces'`,
+          [t.schema],
+        );
         assert.equal(tables.rows[0].n, 0);
       } finally {
         await client.end();

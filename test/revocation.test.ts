@@ -57,13 +57,17 @@ for (const engine of enginesUnderTest()) {
     });
 
     test('rotated workspace secret with no grace period', async () => {
-      const { workspace_key, workspace_secret } = await heraldJson<{ workspace_key: string; workspace_secret: string }>(['workspace', 'secret', 'staging'], t.env);
+      const { workspace_key, workspace_secret } = await heraldJson<{ workspace_key: string; workspace_secret: string }>(
+        ['workspace', 'secret', 'staging'],
+        t.env,
+      );
       let fresh = '';
       await assertPropagates(
         servers,
         (s) => getJson(`${s.url}/v1/auth/whoami`, hmacHeaders(workspace_key, workspace_secret, 'GET', '/v1/auth/whoami', undefined)),
         async () => {
-          fresh = (await heraldJson<{ workspace_secret: string }>(['workspace', 'rotate-secret', 'staging', '--grace', '0'], t.env)).workspace_secret;
+          fresh = (await heraldJson<{ workspace_secret: string }>(['workspace', 'rotate-secret', 'staging', '--grace', '0'], t.env))
+            .workspace_secret;
         },
         401,
       );
@@ -75,12 +79,18 @@ for (const engine of enginesUnderTest()) {
 
     test('rotated workspace secret keeps the previous one during its grace period', async () => {
       const old = await heraldJson<{ workspace_key: string; workspace_secret: string }>(['workspace', 'secret', 'staging'], t.env);
-      const rotated = await heraldJson<{ workspace_secret: string; previous_valid_until: number }>(['workspace', 'rotate-secret', 'staging', '--grace', '1h'], t.env);
+      const rotated = await heraldJson<{ workspace_secret: string; previous_valid_until: number }>(
+        ['workspace', 'rotate-secret', 'staging', '--grace', '1h'],
+        t.env,
+      );
       assert.ok(rotated.previous_valid_until > Date.now() + 3_500_000);
       await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
       for (const s of servers) {
         for (const secret of [old.workspace_secret, rotated.workspace_secret]) {
-          const response = await getJson(`${s.url}/v1/auth/whoami`, hmacHeaders(old.workspace_key, secret, 'GET', '/v1/auth/whoami', undefined));
+          const response = await getJson(
+            `${s.url}/v1/auth/whoami`,
+            hmacHeaders(old.workspace_key, secret, 'GET', '/v1/auth/whoami', undefined),
+          );
           assert.equal(response.status, 200, 'both the previous and the new secret sign during the grace period');
         }
       }
@@ -102,7 +112,8 @@ for (const engine of enginesUnderTest()) {
       const newKey = await heraldJson<{ kid: string; base64: string }>(['signing-key', 'create', 'staging', '--name', 'new'], t.env);
       const oldToken = (await heraldJson<{ token: string }>(['token', 'sign', '--key', oldKey.base64, '--user', 'u1'], t.env)).token;
       const newToken = (await heraldJson<{ token: string }>(['token', 'sign', '--key', newKey.base64, '--user', 'u1'], t.env)).token;
-      const call = (token: string) => (s: RunningServer) => getJson(`${s.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': token });
+      const call = (token: string) => (s: RunningServer) =>
+        getJson(`${s.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': token });
       // Both signing keys are active at once; each verifies its own tokens.
       await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
       for (const s of servers) assert.equal((await call(newToken)(s)).status, 200);

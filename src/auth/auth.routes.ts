@@ -6,15 +6,20 @@ import { requirePrincipal } from './authenticate.js';
  * as. Accepts every scheme, so it is the first thing to try when wiring up an SDK or a key.
  */
 export function registerAuthRoutes(group: FastifyInstance): void {
-  group.get('/v1/auth/whoami', async (request) => {
-    const principal = requirePrincipal(request);
-    return {
-      workspace: principal.workspaceSlug,
-      credential: { type: principal.kind, id: principal.credentialId },
-      subscriber:
-        principal.subscriberId === null
-          ? null
-          : { distinct_id: principal.subscriberId, tenant_ids: principal.tenantScope, signing_key_id: principal.signingKeyId },
-    };
+  // POST too, so a client can check that its signing covers request bodies.
+  group.route({
+    method: ['GET', 'POST'],
+    url: '/v1/auth/whoami',
+    handler: async (request) => {
+      const principal = requirePrincipal(request);
+      return {
+        workspace: principal.workspaceSlug,
+        credential: { type: principal.kind, id: principal.credentialId },
+        subscriber:
+          principal.subscriberId === null
+            ? null
+            : { distinct_id: principal.subscriberId, tenant_ids: principal.tenantScope, signing_key_id: principal.signingKeyId },
+      };
+    },
   });
 }

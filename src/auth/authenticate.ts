@@ -50,12 +50,18 @@ async function authenticate(request: FastifyRequest, accepts: readonly Credentia
   const kind = classifyAuthorization(authorization);
   if (!accepts.includes(kind)) {
     const accepted = accepts.map((k) => KIND_NAMES[k]).join(' or ');
-    return { ok: false, code: 'UNAUTHENTICATED', message: `this route accepts ${accepted}`, reason: `${kind} credential on a route that accepts ${accepts.join(', ')}` };
+    return {
+      ok: false,
+      code: 'UNAUTHENTICATED',
+      message: `this route accepts ${accepted}`,
+      reason: `${kind} credential on a route that accepts ${accepts.join(', ')}`,
+    };
   }
   switch (kind) {
     case 'api_key': {
       const match = BEARER_RE.exec(authorization);
-      if (!match?.[1]) return { ok: false, code: 'UNAUTHENTICATED', message: 'Authorization must be Bearer <API key>', reason: 'empty bearer token' };
+      if (!match?.[1])
+        return { ok: false, code: 'UNAUTHENTICATED', message: 'Authorization must be Bearer <API key>', reason: 'empty bearer token' };
       return verifyApiKey(match[1], { cache: deps.cache, now: deps.now, noteUse: deps.noteApiKeyUse });
     }
     case 'hmac':

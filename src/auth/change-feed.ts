@@ -38,7 +38,9 @@ export class ChangeFeed {
     this.#timer = setInterval(() => {
       if (this.#running) return;
       this.#running = this.pollOnce()
-        .catch((error: unknown) => this.log.warn({ err: error }, 'change feed poll failed; cached credentials are kept until it recovers or they age out'))
+        .catch((error: unknown) =>
+          this.log.warn({ err: error }, 'change feed poll failed; cached credentials are kept until it recovers or they age out'),
+        )
         .finally(() => {
           this.#running = undefined;
         });

@@ -55,7 +55,11 @@ export class CredentialCache {
     this.#listeners.push(listener);
   }
 
-  private async load<K extends keyof EntryValues>(cacheKey: string, kind: K, loader: () => Promise<EntryValues[K]>): Promise<EntryValues[K]> {
+  private async load<K extends keyof EntryValues>(
+    cacheKey: string,
+    kind: K,
+    loader: () => Promise<EntryValues[K]>,
+  ): Promise<EntryValues[K]> {
     const hit = this.#entries.get(cacheKey);
     if (hit && hit.kind === kind) return hit.value as EntryValues[K];
     const generation = this.#generation;

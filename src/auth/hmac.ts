@@ -61,7 +61,11 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
   }
   const presented = Buffer.from(parsed.signature, 'base64');
   if (presented.length !== HMAC_SHA256_BYTES) {
-    return reject('SIGNATURE_INVALID', 'request signature has the wrong length', `HMAC signature decodes to ${presented.length} bytes, expected 32`);
+    return reject(
+      'SIGNATURE_INVALID',
+      'request signature has the wrong length',
+      `HMAC signature decodes to ${presented.length} bytes, expected 32`,
+    );
   }
 
   const now = deps.now();
@@ -69,7 +73,8 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
     if (!parts.date) return reject('SIGNATURE_INVALID', 'Date header is required on signed requests', 'Date header missing');
     // Date.parse takes both RFC 1123 (most SDKs) and ISO-8601 (the Node SDK's messages API).
     const sentAt = Date.parse(parts.date);
-    if (Number.isNaN(sentAt)) return reject('SIGNATURE_INVALID', 'Date header is not a valid date', `Date header unparseable: "${parts.date}"`);
+    if (Number.isNaN(sentAt))
+      return reject('SIGNATURE_INVALID', 'Date header is not a valid date', `Date header unparseable: "${parts.date}"`);
     const skew = now - sentAt;
     if (Math.abs(skew) > deps.maxSkewMs) {
       return reject(

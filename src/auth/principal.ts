@@ -16,9 +16,7 @@ export interface Principal {
 }
 
 /** Outcome of one mechanism: a principal, or the precise reason for the request log. */
-export type AuthOutcome =
-  | { ok: true; principal: Principal }
-  | { ok: false; code: AuthFailureCode; message: string; reason: string };
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; code: AuthFailureCode; message: string; reason: string };
 
 export type AuthFailureCode =
   | 'UNAUTHENTICATED'

@@ -23,7 +23,11 @@ export async function verifyPublicKeyRequest(
   if (record.revokedAt !== null) return reject('KEY_REVOKED', 'this public key has been revoked', `public key ${record.id} revoked`);
   // Origins protect browsers only; a request without Origin is not from a browser page.
   if (origin !== undefined && record.allowedOrigins.length > 0 && !record.allowedOrigins.includes(origin)) {
-    return reject('ORIGIN_NOT_ALLOWED', `origin ${origin} is not allowed for this public key`, `origin ${origin} not in allowed origins of public key ${record.id}`);
+    return reject(
+      'ORIGIN_NOT_ALLOWED',
+      `origin ${origin} is not allowed for this public key`,
+      `origin ${origin} not in allowed origins of public key ${record.id}`,
+    );
   }
   const workspace = await deps.cache.workspaceById(record.workspaceId);
   if (!workspace) return reject('UNAUTHENTICATED', 'invalid public key', `public key ${record.id} belongs to a missing workspace`);
@@ -48,6 +52,11 @@ export async function verifyPublicKeyRequest(
   if (!outcome.ok) return reject(outcome.code, outcome.message, outcome.reason);
   return {
     ok: true,
-    principal: { ...base, subscriberId: outcome.token.subscriberId, tenantScope: outcome.token.tenantScope, signingKeyId: outcome.token.kid },
+    principal: {
+      ...base,
+      subscriberId: outcome.token.subscriberId,
+      tenantScope: outcome.token.tenantScope,
+      signingKeyId: outcome.token.kid,
+    },
   };
 }

@@ -24,8 +24,7 @@ export interface VerifiedUserToken {
 }
 
 export type UserTokenOutcome =
-  | { ok: true; token: VerifiedUserToken }
-  | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED'; message: string; reason: string };
+  { ok: true; token: VerifiedUserToken } | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED'; message: string; reason: string };
 
 function fail(code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED', message: string, reason: string = message): UserTokenOutcome {
   return { ok: false, code, message, reason };
@@ -74,17 +73,29 @@ export class UserTokenVerifier {
       return fail('TOKEN_INVALID', 'user token is not a JWT', 'user token is not a compact JWS');
     }
     if (header.alg !== ALLOWED_ALGORITHM) {
-      return fail('TOKEN_INVALID', 'user token must be signed with ES256', `user token alg "${String(header.alg)}" not allowed (only ES256)`);
+      return fail(
+        'TOKEN_INVALID',
+        'user token must be signed with ES256',
+        `user token alg "${String(header.alg)}" not allowed (only ES256)`,
+      );
     }
     let candidates = keys;
     if (header.kid !== undefined) {
       candidates = keys.filter((k) => k.kid === header.kid);
       if (candidates.length === 0) {
-        return fail('TOKEN_INVALID', 'user token is signed with an unknown or revoked signing key', `kid "${header.kid}" is not an active signing key of this workspace`);
+        return fail(
+          'TOKEN_INVALID',
+          'user token is signed with an unknown or revoked signing key',
+          `kid "${header.kid}" is not an active signing key of this workspace`,
+        );
       }
     }
     if (candidates.length === 0) {
-      return fail('TOKEN_INVALID', 'workspace has no active signing key; create one in Developers → Signing Keys', 'no active signing key in workspace');
+      return fail(
+        'TOKEN_INVALID',
+        'workspace has no active signing key; create one in Developers → Signing Keys',
+        'no active signing key in workspace',
+      );
     }
 
     for (const candidate of candidates) {
@@ -103,26 +114,43 @@ export class UserTokenVerifier {
           return fail('TOKEN_EXPIRED', 'user token has expired; refresh it', `user token expired ${formatSpan((nowS - exp) * 1000)} ago`);
         }
         if (error instanceof errors.JWTClaimValidationFailed) {
-          return fail('TOKEN_INVALID', `user token claim "${error.claim}" is invalid`, `user token claim "${error.claim}" ${error.reason}: ${error.message}`);
+          return fail(
+            'TOKEN_INVALID',
+            `user token claim "${error.claim}" is invalid`,
+            `user token claim "${error.claim}" ${error.reason}: ${error.message}`,
+          );
         }
         return fail('TOKEN_INVALID', 'user token is malformed', `user token rejected: ${(error as Error).message}`);
       }
       if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_LEEWAY_S) {
-        return fail('TOKEN_INVALID', 'user token is issued in the future; check the signing server clock', `user token iat is ${formatSpan((payload.iat - nowS) * 1000)} in the future`);
+        return fail(
+          'TOKEN_INVALID',
+          'user token is issued in the future; check the signing server clock',
+          `user token iat is ${formatSpan((payload.iat - nowS) * 1000)} in the future`,
+        );
       }
       if (payload['entity_type'] !== 'subscriber') {
-        return fail('TOKEN_INVALID', 'user token entity_type must be "subscriber"', `user token entity_type is ${JSON.stringify(payload['entity_type'])}`);
+        return fail(
+          'TOKEN_INVALID',
+          'user token entity_type must be "subscriber"',
+          `user token entity_type is ${JSON.stringify(payload['entity_type'])}`,
+        );
       }
       const subscriberId = payload['entity_id'];
       if (typeof subscriberId !== 'string' || subscriberId.length === 0) {
         return fail('TOKEN_INVALID', 'user token entity_id must be the user distinct_id', 'user token entity_id missing or not a string');
       }
       const tenantScope = tenantScopeOf(payload);
-      if (!tenantScope) return fail('TOKEN_INVALID', 'user token scope.tenant_id must be a string or a list of strings', 'user token scope malformed');
+      if (!tenantScope)
+        return fail('TOKEN_INVALID', 'user token scope.tenant_id must be a string or a list of strings', 'user token scope malformed');
       const verified: VerifiedUserToken = { subscriberId, tenantScope, kid: candidate.kid, exp: payload.exp as number };
       this.#verified.set(cacheKey, verified, { ttl: Math.max(1, (verified.exp + CLOCK_LEEWAY_S - nowS) * 1000) });
       return { ok: true, token: verified };
     }
-    return fail('TOKEN_INVALID', 'user token signature is invalid', `user token signature matches none of ${candidates.length} active signing key(s)`);
+    return fail(
+      'TOKEN_INVALID',
+      'user token signature is invalid',
+      `user token signature matches none of ${candidates.length} active signing key(s)`,
+    );
   }
 }

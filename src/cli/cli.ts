@@ -72,7 +72,8 @@ function version(): string {
 
 function resolveCommand(positionals: string[]): { name: string; rest: string[] } | null {
   const [first, second] = positionals;
-  if (first !== undefined && second !== undefined && COMMANDS[`${first} ${second}`]) return { name: `${first} ${second}`, rest: positionals.slice(2) };
+  if (first !== undefined && second !== undefined && COMMANDS[`${first} ${second}`])
+    return { name: `${first} ${second}`, rest: positionals.slice(2) };
   if (first !== undefined && COMMANDS[first]) return { name: first, rest: positionals.slice(1) };
   return null;
 }
@@ -148,7 +149,11 @@ export async function runCli(rawArgv: string[]): Promise<number> {
       return 1;
     }
     if (error instanceof ConfigError || error instanceof MasterKeyError || error instanceof MigrationError) {
-      emitError(isJson, error.name === 'ConfigError' ? 'CONFIG' : error.name === 'MasterKeyError' ? 'MASTER_KEY' : 'MIGRATION', error.message);
+      emitError(
+        isJson,
+        error.name === 'ConfigError' ? 'CONFIG' : error.name === 'MasterKeyError' ? 'MASTER_KEY' : 'MIGRATION',
+        error.message,
+      );
       return 1;
     }
     const code = (error as NodeJS.ErrnoException).code;

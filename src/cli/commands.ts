@@ -47,7 +47,9 @@ function optionList(inv: Invocation, name: string): string[] {
 function duration(text: string, flag: string, allowZero: boolean): number {
   const ms = parseDuration(text);
   if (ms === null || (!allowZero && ms === 0)) {
-    throw new UsageError(`${flag} "${text}" is not a duration; use a number with s, m, h, d or w (e.g. 30d, 12h)${allowZero ? ', or 0' : ''}`);
+    throw new UsageError(
+      `${flag} "${text}" is not a duration; use a number with s, m, h, d or w (e.g. 30d, 12h)${allowZero ? ', or 0' : ''}`,
+    );
   }
   return ms;
 }
@@ -83,7 +85,7 @@ export const COMMANDS: Record<string, Command> = {
     loadMasterKey(config);
     const handle = await openDb(config);
     try {
-      const applied = await migrateToLatest(handle.db, handle.engine);
+      const applied = await migrateToLatest(handle.db, handle.engine, config.databaseSchema);
       return {
         json: { applied, database: handle.location },
         text: applied.length ? `Applied ${applied.join(', ')} on ${handle.location}` : `Up to date: ${handle.location}`,
@@ -111,7 +113,13 @@ export const COMMANDS: Record<string, Command> = {
         created_at: w.createdAt,
       }));
       const text = table(
-        json.map((w) => ({ slug: w.slug, name: w.name, mode: w.mode, 'workspace key': w.workspace_key, 'enhanced security': w.enhanced_security ? 'on' : 'off' })),
+        json.map((w) => ({
+          slug: w.slug,
+          name: w.name,
+          mode: w.mode,
+          'workspace key': w.workspace_key,
+          'enhanced security': w.enhanced_security ? 'on' : 'off',
+        })),
         ['slug', 'name', 'mode', 'workspace key', 'enhanced security'],
       );
       return { json, text };
@@ -125,7 +133,14 @@ export const COMMANDS: Record<string, Command> = {
     return withHerald(async (h) => {
       const w = await h.workspaces.create({ slug, name: option(inv, 'name'), mode: modeText as WorkspaceMode | undefined });
       return {
-        json: { id: w.id, slug: w.slug, name: w.name, mode: w.mode, workspace_key: w.workspaceKey, enhanced_security: w.isEnhancedSecurity },
+        json: {
+          id: w.id,
+          slug: w.slug,
+          name: w.name,
+          mode: w.mode,
+          workspace_key: w.workspaceKey,
+          enhanced_security: w.isEnhancedSecurity,
+        },
         text: `Created workspace ${w.slug} (${w.mode}), key ${w.workspaceKey}. Its secret: herald workspace secret ${w.slug}`,
       };
     });
@@ -155,7 +170,9 @@ export const COMMANDS: Record<string, Command> = {
         json: { workspace_key: w.workspaceKey, workspace_secret: rotated.workspace_secret, previous_valid_until: until },
         text:
           `Workspace key:    ${w.workspaceKey}\nWorkspace secret: ${rotated.workspace_secret}\n` +
-          (until === null || until <= h.clock.now() ? 'The previous secret no longer works.' : `The previous secret keeps working until ${formatTime(until)}.`),
+          (until === null || until <= h.clock.now()
+            ? 'The previous secret no longer works.'
+            : `The previous secret keeps working until ${formatTime(until)}.`),
       };
     });
   },
@@ -225,7 +242,14 @@ export const COMMANDS: Record<string, Command> = {
       const w = await h.workspaces.get(ref);
       const keys = await h.publicKeys.list(w.id);
       const text = table(
-        keys.map((k) => ({ id: k.id, key: k.key, name: k.name, status: k.status, origins: k.allowed_origins.join(' ') || 'any', created: formatTime(k.created_at) })),
+        keys.map((k) => ({
+          id: k.id,
+          key: k.key,
+          name: k.name,
+          status: k.status,
+          origins: k.allowed_origins.join(' ') || 'any',
+          created: formatTime(k.created_at),
+        })),
         ['id', 'key', 'name', 'status', 'origins', 'created'],
       );
       return { json: keys, text };

@@ -20,7 +20,13 @@ export function findApiKeyByHash(db: Kysely<Database>, keyHash: string): Promise
 }
 
 export async function revokeApiKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db.updateTable('api_keys').set({ revoked_at: at }).where('workspace_id', '=', workspaceId).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 export async function touchApiKeys(db: Kysely<Database>, uses: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {

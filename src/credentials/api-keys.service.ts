@@ -47,7 +47,8 @@ export class ApiKeyService {
 
   private view(row: ApiKeyRow): ApiKeyView {
     const now = this.clock.now();
-    const status: ApiKeyStatus = row.revoked_at !== null ? 'revoked' : row.expires_at !== null && row.expires_at <= now ? 'expired' : 'active';
+    const status: ApiKeyStatus =
+      row.revoked_at !== null ? 'revoked' : row.expires_at !== null && row.expires_at <= now ? 'expired' : 'active';
     return {
       id: row.id,
       name: row.name,

@@ -15,7 +15,10 @@ export async function recordChange(
 }
 
 export async function maxChangeId(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('change_log').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+  const row = await db
+    .selectFrom('change_log')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
   return Number(row?.max ?? 0);
 }
 
@@ -25,7 +28,8 @@ export async function changesAfter(
   alsoIds: number[],
 ): Promise<Array<{ id: number; workspace_id: string; entity: string }>> {
   let query = db.selectFrom('change_log').select(['id', 'workspace_id', 'entity']);
-  query = alsoIds.length > 0 ? query.where((eb) => eb.or([eb('id', '>', afterId), eb('id', 'in', alsoIds)])) : query.where('id', '>', afterId);
+  query =
+    alsoIds.length > 0 ? query.where((eb) => eb.or([eb('id', '>', afterId), eb('id', 'in', alsoIds)])) : query.where('id', '>', afterId);
   return query.orderBy('id').execute();
 }
 

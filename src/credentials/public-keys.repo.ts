@@ -25,5 +25,11 @@ export function findPublicKeyByKey(db: Kysely<Database>, key: string): Promise<P
 }
 
 export async function revokePublicKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db.updateTable('public_keys').set({ revoked_at: at }).where('workspace_id', '=', workspaceId).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('public_keys')
+    .set({ revoked_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }

@@ -5,7 +5,14 @@ import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { recordChange } from './change-log.repo.js';
 import { generatePublicKey, type WorkspaceMode } from './key-format.js';
-import { findPublicKey, findPublicKeyByKey, insertPublicKey, listPublicKeys, revokePublicKey, type PublicKeyRow } from './public-keys.repo.js';
+import {
+  findPublicKey,
+  findPublicKeyByKey,
+  insertPublicKey,
+  listPublicKeys,
+  revokePublicKey,
+  type PublicKeyRow,
+} from './public-keys.repo.js';
 
 export interface PublicKeyView {
   id: string;
@@ -34,10 +41,16 @@ export function normaliseOrigin(text: string): string {
   try {
     url = new URL(trimmed);
   } catch {
-    throw new AppError('VALIDATION_FAILED', `"${text}" is not an origin; write it as https://app.example.com (scheme, host, optional port)`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `"${text}" is not an origin; write it as https://app.example.com (scheme, host, optional port)`,
+    );
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin.toLowerCase() !== trimmed.toLowerCase()) {
-    throw new AppError('VALIDATION_FAILED', `"${text}" is not an origin; write it as https://app.example.com (no path, query or credentials)`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `"${text}" is not an origin; write it as https://app.example.com (no path, query or credentials)`,
+    );
   }
   return url.origin;
 }
@@ -65,9 +78,13 @@ export class PublicKeyService {
     private readonly clock: Clock,
   ) {}
 
-  async create(workspace: { id: string; mode: WorkspaceMode }, input: { name?: string | undefined; allowedOrigins?: string[] | undefined }): Promise<PublicKeyView> {
+  async create(
+    workspace: { id: string; mode: WorkspaceMode },
+    input: { name?: string | undefined; allowedOrigins?: string[] | undefined },
+  ): Promise<PublicKeyView> {
     const name = (input.name ?? 'Public key').trim();
-    if (name.length === 0 || name.length > MAX_NAME_CHARS) throw new AppError('VALIDATION_FAILED', `public key name must be 1-${MAX_NAME_CHARS} characters`);
+    if (name.length === 0 || name.length > MAX_NAME_CHARS)
+      throw new AppError('VALIDATION_FAILED', `public key name must be 1-${MAX_NAME_CHARS} characters`);
     const origins = [...new Set((input.allowedOrigins ?? []).map(normaliseOrigin))];
     const row: PublicKeyRow = {
       id: newId('publicKey'),

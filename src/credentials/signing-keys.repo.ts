@@ -26,5 +26,11 @@ export function findSigningKeyById(db: Kysely<Database>, id: string): Promise<Si
 }
 
 export async function revokeSigningKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db.updateTable('signing_keys').set({ revoked_at: at }).where('workspace_id', '=', workspaceId).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('signing_keys')
+    .set({ revoked_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }

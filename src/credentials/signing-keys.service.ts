@@ -50,7 +50,8 @@ function toView(row: SigningKeyRow): SigningKeyView {
 
 function checkName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > MAX_NAME_CHARS) throw new AppError('VALIDATION_FAILED', `signing key name must be 1-${MAX_NAME_CHARS} characters`);
+  if (trimmed.length === 0 || trimmed.length > MAX_NAME_CHARS)
+    throw new AppError('VALIDATION_FAILED', `signing key name must be 1-${MAX_NAME_CHARS} characters`);
   return trimmed;
 }
 
@@ -123,7 +124,8 @@ export class SigningKeyService {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const row = await findSigningKeyById(trx, kid);
-      if (!row || row.workspace_id !== workspace.id) throw new AppError('NOT_FOUND', `no signing key "${kid}" in workspace "${workspace.slug}"`);
+      if (!row || row.workspace_id !== workspace.id)
+        throw new AppError('NOT_FOUND', `no signing key "${kid}" in workspace "${workspace.slug}"`);
       if (row.revoked_at !== null) return toView(row);
       await revokeSigningKey(trx, workspace.id, kid, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: kid, at: now });

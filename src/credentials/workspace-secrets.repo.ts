@@ -30,5 +30,10 @@ export function findCurrentSecret(db: Kysely<Database>, workspaceId: string): Pr
 /** Ends every secret of the workspace that would still be valid after `at` (used before a rotation). */
 export async function expireSecrets(db: Kysely<Database>, workspaceId: string, ids: string[], at: number): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('workspace_secrets').set({ expires_at: at }).where('workspace_id', '=', workspaceId).where('id', 'in', ids).execute();
+  await db
+    .updateTable('workspace_secrets')
+    .set({ expires_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .execute();
 }

@@ -64,7 +64,8 @@ export class WorkspaceSecretService {
    * anything older that was still in grace ends now, so at most two secrets are ever valid.
    */
   async rotate(workspace: { id: string; mode: WorkspaceMode }, graceMs: number): Promise<RotatedSecret> {
-    if (!Number.isSafeInteger(graceMs) || graceMs < 0) throw new AppError('VALIDATION_FAILED', 'grace period must be a non-negative duration');
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0)
+      throw new AppError('VALIDATION_FAILED', 'grace period must be a non-negative duration');
     const now = this.clock.now();
     const secret = generateWorkspaceSecret(workspace.mode);
     const id = newId('secret');

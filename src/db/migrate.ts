@@ -13,10 +13,13 @@ export class MigrationError extends Error {
 }
 
 /** Applies every pending migration. Safe to run from several processes at once (Kysely takes a lock). */
-export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<Database>, engine: Engine, schema: string | undefined): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrationsFor(engine) },
+    // Kysely looks for its bookkeeping tables in every schema unless told which one: without
+    // this, another schema's kysely_migration table (another Herald, another app) would be taken for ours.
+    ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
   });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {

@@ -24,7 +24,11 @@ export async function insertWorkspace(db: Kysely<Database>, row: WorkspaceRow): 
 }
 
 export async function setWorkspaceEnhancedSecurity(db: Kysely<Database>, id: string, isOn: boolean): Promise<void> {
-  await db.updateTable('workspaces').set({ enhanced_security: isOn ? 1 : 0 }).where('id', '=', id).execute();
+  await db
+    .updateTable('workspaces')
+    .set({ enhanced_security: isOn ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function findOrganisation(db: Kysely<Database>): Promise<{ id: string } | undefined> {

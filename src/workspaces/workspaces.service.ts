@@ -159,7 +159,8 @@ export class WorkspaceService {
 
   /** Looks a workspace up by slug, id or workspace key. */
   async get(ref: string): Promise<Workspace> {
-    const row = (await findWorkspaceBySlug(this.db, ref)) ?? (await findWorkspaceById(this.db, ref)) ?? (await findWorkspaceByKey(this.db, ref));
+    const row =
+      (await findWorkspaceBySlug(this.db, ref)) ?? (await findWorkspaceById(this.db, ref)) ?? (await findWorkspaceByKey(this.db, ref));
     if (!row) throw new AppError('NOT_FOUND', `unknown workspace "${ref}" (herald workspace list shows the slugs)`);
     return toWorkspace(row);
   }

@@ -92,7 +92,16 @@ export function initialMigration(engine: Engine): Migration {
     },
 
     async down(db: Kysely<unknown>): Promise<void> {
-      for (const table of ['change_log', 'signing_keys', 'public_keys', 'api_keys', 'workspace_secrets', 'workspaces', 'organisations', 'meta']) {
+      for (const table of [
+        'change_log',
+        'signing_keys',
+        'public_keys',
+        'api_keys',
+        'workspace_secrets',
+        'workspaces',
+        'organisations',
+        'meta',
+      ]) {
         await db.schema.dropTable(table).execute();
       }
     },

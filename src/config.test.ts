@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+test('defaults: embedded SQLite under ./data, port 8787, 24 h grace, 15 min skew', () => {
+  const config = loadConfig({});
+  assert.equal(config.engine, 'sqlite');
+  assert.equal(config.port, 8787);
+  assert.equal(config.sqlitePath, path.resolve('data/herald.db'));
+  assert.equal(config.secretGracePeriodMs, 86_400_000);
+  assert.equal(config.hmacMaxSkewMs, 900_000);
+});
+
+test('DATABASE_URL switches to PostgreSQL; durations and numbers are validated', () => {
+  const config = loadConfig({ DATABASE_URL: 'postgres://u@h/db', HERALD_HMAC_MAX_SKEW: '0', HERALD_SECRET_GRACE_PERIOD: '1h' });
+  assert.equal(config.engine, 'postgres');
+  assert.equal(config.hmacMaxSkewMs, 0);
+  assert.equal(config.secretGracePeriodMs, 3_600_000);
+  assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL must start with postgres/);
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
+  assert.throws(() => loadConfig({ HERALD_SECRET_GRACE_PERIOD: 'a day' }), /HERALD_SECRET_GRACE_PERIOD must be a duration/);
+  assert.throws(() => loadConfig({ HERALD_DATABASE_SCHEMA: 'drop table;' }), /SQL identifier/);
+});

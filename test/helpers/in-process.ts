@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { openHerald, type Herald } from '../../src/runtime.js';
+import type { TestEnv } from './engines.js';
+
+export interface InProcess {
+  herald: Herald;
+  app: FastifyInstance;
+  clock: ReturnType<typeof fixedClock>;
+  /** Number of SQL statements executed so far. */
+  queries(): number;
+  close(): Promise<void>;
+}
+
+/** The real app and real database in this process, with a controllable clock and a query counter. */
+export async function startInProcess(t: TestEnv, at = Date.now()): Promise<InProcess> {
+  const clock = fixedClock(at);
+  let count = 0;
+  const herald = await openHerald(t.config, { clock, onQuery: () => void count++ });
+  const app = buildApp({ herald, logger: pino({ level: 'silent' }) });
+  await app.ready();
+  return {
+    herald,
+    app,
+    clock,
+    queries: () => count,
+    async close() {
+      await app.close();
+      await herald.close();
+    },
+  };
+}
