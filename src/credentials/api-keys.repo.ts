@@ -19,16 +19,6 @@ export function findApiKeyByHash(db: Kysely<Database>, keyHash: string): Promise
   return db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
 }
 
-export async function revokeApiKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db
-    .updateTable('api_keys')
-    .set({ revoked_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .execute();
-}
-
 export async function touchApiKeys(db: Kysely<Database>, uses: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
   for (const [id, at] of uses) {
     await db

@@ -3,8 +3,9 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { findApiKey, findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKeys, type ApiKeyRow } from './api-keys.repo.js';
+import { findApiKey, findApiKeyByHash, insertApiKey, listApiKeys, touchApiKeys, type ApiKeyRow } from './api-keys.repo.js';
 import { recordChange } from './change-log.repo.js';
+import { markRevoked } from './revocation.repo.js';
 import { generateApiKey, type WorkspaceMode } from './key-format.js';
 
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
@@ -103,7 +104,7 @@ export class ApiKeyService {
       // Another workspace's key answers exactly like a missing one.
       if (!row) throw new AppError('NOT_FOUND', `no API key "${id}" in workspace "${workspace.slug}"`);
       if (row.revoked_at !== null) return this.view(row);
-      await revokeApiKey(trx, workspace.id, id, now);
+      await markRevoked(trx, 'api_keys', workspace.id, id, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'api_key', entityId: id, at: now });
       return this.view({ ...row, revoked_at: now });
     });

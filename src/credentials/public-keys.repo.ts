@@ -23,13 +23,3 @@ export function findPublicKey(db: Kysely<Database>, workspaceId: string, ref: st
 export function findPublicKeyByKey(db: Kysely<Database>, key: string): Promise<PublicKeyRow | undefined> {
   return db.selectFrom('public_keys').selectAll().where('key', '=', key).executeTakeFirst();
 }
-
-export async function revokePublicKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db
-    .updateTable('public_keys')
-    .set({ revoked_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .execute();
-}

@@ -4,15 +4,9 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { recordChange } from './change-log.repo.js';
+import { markRevoked } from './revocation.repo.js';
 import { generatePublicKey, type WorkspaceMode } from './key-format.js';
-import {
-  findPublicKey,
-  findPublicKeyByKey,
-  insertPublicKey,
-  listPublicKeys,
-  revokePublicKey,
-  type PublicKeyRow,
-} from './public-keys.repo.js';
+import { findPublicKey, findPublicKeyByKey, insertPublicKey, listPublicKeys, type PublicKeyRow } from './public-keys.repo.js';
 
 export interface PublicKeyView {
   id: string;
@@ -110,7 +104,7 @@ export class PublicKeyService {
       const row = await findPublicKey(trx, workspace.id, ref);
       if (!row) throw new AppError('NOT_FOUND', `no public key "${ref}" in workspace "${workspace.slug}"`);
       if (row.revoked_at !== null) return toView(row);
-      await revokePublicKey(trx, workspace.id, row.id, now);
+      await markRevoked(trx, 'public_keys', workspace.id, row.id, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'public_key', entityId: row.id, at: now });
       return toView({ ...row, revoked_at: now });
     });

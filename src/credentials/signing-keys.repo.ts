@@ -24,13 +24,3 @@ export function listActiveSigningKeys(db: Kysely<Database>, workspaceId: string)
 export function findSigningKeyById(db: Kysely<Database>, id: string): Promise<SigningKeyRow | undefined> {
   return db.selectFrom('signing_keys').selectAll().where('id', '=', id).executeTakeFirst();
 }
-
-export async function revokeSigningKey(db: Kysely<Database>, workspaceId: string, id: string, at: number): Promise<void> {
-  await db
-    .updateTable('signing_keys')
-    .set({ revoked_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .execute();
-}

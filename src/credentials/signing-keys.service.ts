@@ -3,14 +3,8 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { recordChange } from './change-log.repo.js';
-import {
-  findSigningKeyById,
-  insertSigningKey,
-  listActiveSigningKeys,
-  listSigningKeys,
-  revokeSigningKey,
-  type SigningKeyRow,
-} from './signing-keys.repo.js';
+import { markRevoked } from './revocation.repo.js';
+import { findSigningKeyById, insertSigningKey, listActiveSigningKeys, listSigningKeys, type SigningKeyRow } from './signing-keys.repo.js';
 import { generateSigningKey, readPublicSigningKey, SigningKeyFormatError, thumbprintOf } from './signing-keys.js';
 
 export interface SigningKeyView {
@@ -127,7 +121,7 @@ export class SigningKeyService {
       if (!row || row.workspace_id !== workspace.id)
         throw new AppError('NOT_FOUND', `no signing key "${kid}" in workspace "${workspace.slug}"`);
       if (row.revoked_at !== null) return toView(row);
-      await revokeSigningKey(trx, workspace.id, kid, now);
+      await markRevoked(trx, 'signing_keys', workspace.id, kid, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: kid, at: now });
       return toView({ ...row, revoked_at: now });
     });

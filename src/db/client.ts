@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
@@ -48,6 +48,8 @@ export async function openDb(config: Config, options: OpenDbOptions = {}): Promi
   }
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Create the file owner-only before SQLite does (its -wal and -shm files copy these permissions).
+  closeSync(openSync(config.sqlitePath, 'a', 0o600));
   const sqlite = new BetterSqlite3(config.sqlitePath);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
