@@ -9,6 +9,7 @@ import { registerHealthRoutes } from './health/health.routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerRawJsonParser } from './http/raw-body.js';
 import { newId } from './lib/ids.js';
+import { registerUserRoutes } from './users/users.routes.js';
 import type { Herald } from './runtime.js';
 
 const API_KEY_USE_FLUSH_MS = 10_000;
@@ -65,5 +66,9 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
 
   registerHealthRoutes(app, herald.db, herald.engine);
   routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, registerAuthRoutes);
+  // The backend surface: what the SuprSend server SDKs and plain REST callers use.
+  routeGroup(app, ['hmac', 'api_key'], auth, (group) => {
+    registerUserRoutes(group, herald);
+  });
   return app;
 }

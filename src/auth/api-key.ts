@@ -36,6 +36,7 @@ export async function verifyApiKey(key: string, deps: ApiKeyDeps): Promise<AuthO
       kind: 'api_key',
       workspaceId: workspace.id,
       workspaceSlug: workspace.slug,
+      workspaceKey: workspace.workspaceKey,
       credentialId: record.id,
       subscriberId: null,
       tenantScope: null,

@@ -99,6 +99,7 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
           kind: 'hmac',
           workspaceId: workspace.id,
           workspaceSlug: workspace.slug,
+          workspaceKey: workspace.workspaceKey,
           credentialId: workspace.workspaceKey,
           subscriberId: null,
           tenantScope: null,

@@ -5,6 +5,8 @@ export interface Principal {
   kind: CredentialKind;
   workspaceId: string;
   workspaceSlug: string;
+  /** The workspace key (not secret): legacy routes carry it in their path. */
+  workspaceKey: string;
   /** Workspace key (HMAC), API key id or public key id: never a secret. */
   credentialId: string;
   /** The user a client token was issued for (`entity_id`); null without a user token. */

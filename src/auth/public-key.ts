@@ -36,6 +36,7 @@ export async function verifyPublicKeyRequest(
     kind: 'public_key' as const,
     workspaceId: workspace.id,
     workspaceSlug: workspace.slug,
+    workspaceKey: workspace.workspaceKey,
     credentialId: record.id,
   };
   if (userToken === undefined || userToken === '') {

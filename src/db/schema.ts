@@ -82,6 +82,227 @@ export interface ChangeLogTable {
   created_at: number;
 }
 
+export interface UsersTable {
+  workspace_id: string;
+  distinct_id: string;
+  /** JSON object of profile properties ($preferred_language, $timezone, custom keys). */
+  properties: string;
+  /** JSON object: channel key ($email, $sms, …) → array of identities. */
+  channels: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ObjectsTable {
+  workspace_id: string;
+  object_type: string;
+  object_id: string;
+  properties: string;
+  channels: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ObjectSubscriptionsTable {
+  workspace_id: string;
+  object_type: string;
+  object_id: string;
+  /** '' for a user recipient; the object type for an object recipient. */
+  recipient_type: string;
+  recipient_id: string;
+  properties: string;
+  created_at: number;
+}
+
+export interface TenantsTable {
+  workspace_id: string;
+  tenant_id: string;
+  name: string;
+  /** JSON object of everything else the tenant was upserted with (logo, colours, properties, …). */
+  properties: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TenantCategoryPreferencesTable {
+  workspace_id: string;
+  tenant_id: string;
+  category: string;
+  settings: string;
+  updated_at: number;
+}
+
+export interface UserTenantsTable {
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  properties: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CategoriesTable {
+  workspace_id: string;
+  slug: string;
+  name: string;
+  section: string | null;
+  description: string | null;
+  default_preference: 'opt_in' | 'opt_out' | 'cant_unsubscribe';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserPreferencesTable {
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  category: string;
+  preference: 'opt_in' | 'opt_out';
+  opt_out_channels: string;
+  updated_at: number;
+}
+
+export interface UserChannelPreferencesTable {
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  channel: string;
+  is_restricted: number;
+  updated_at: number;
+}
+
+export interface ListsTable {
+  workspace_id: string;
+  list_id: string;
+  name: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ListVersionsTable {
+  workspace_id: string;
+  list_id: string;
+  version_id: string;
+  status: 'draft' | 'active' | 'deleted';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ListMembersTable {
+  workspace_id: string;
+  list_id: string;
+  /** '' is the live list; anything else a version being synced. */
+  version_id: string;
+  distinct_id: string;
+  created_at: number;
+}
+
+export interface WorkflowsTable {
+  workspace_id: string;
+  slug: string;
+  name: string;
+  category: string;
+  /** JSON array of steps; see workflows/workflow-definition.ts. */
+  steps: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  workspace_id: string;
+  scope: string;
+  key: string;
+  response: string;
+  created_at: number;
+}
+
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  insert_id: string;
+  distinct_id: string;
+  event: string;
+  tenant_id: string | null;
+  properties: string;
+  time: number;
+  created_at: number;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  workspace_id: string;
+  source: string;
+  workflow_slug: string;
+  category: string;
+  tenant_id: string;
+  cancellation_key: string | null;
+  recipient_count: number;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  execution_id: string;
+  workflow_slug: string;
+  category: string;
+  /** JSON: rendered header, text, url, avatar, actions, … */
+  content: string;
+  tags: string;
+  is_pinned: number;
+  created_at: number;
+  seen_at: number | null;
+  read_at: number | null;
+  interacted_at: number | null;
+  archived_at: number | null;
+  expires_at: number | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  workspace_id: string;
+  execution_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  workflow_slug: string;
+  category: string;
+  channel: string;
+  status: string;
+  notification_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookOutboxTable {
+  id: string;
+  workspace_id: string;
+  message_id: string;
+  url: string;
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  workspace_id: string;
+  kind: string;
+  payload: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  attempts: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   meta: MetaTable;
   organisations: OrganisationsTable;
@@ -91,4 +312,24 @@ export interface Database {
   public_keys: PublicKeysTable;
   signing_keys: SigningKeysTable;
   change_log: ChangeLogTable;
+  users: UsersTable;
+  objects: ObjectsTable;
+  object_subscriptions: ObjectSubscriptionsTable;
+  tenants: TenantsTable;
+  tenant_category_preferences: TenantCategoryPreferencesTable;
+  user_tenants: UserTenantsTable;
+  categories: CategoriesTable;
+  user_preferences: UserPreferencesTable;
+  user_channel_preferences: UserChannelPreferencesTable;
+  lists: ListsTable;
+  list_versions: ListVersionsTable;
+  list_members: ListMembersTable;
+  workflows: WorkflowsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
+  executions: ExecutionsTable;
+  notifications: NotificationsTable;
+  messages: MessagesTable;
+  webhook_outbox: WebhookOutboxTable;
+  jobs: JobsTable;
 }

@@ -9,6 +9,10 @@ export interface InProcess {
   herald: Herald;
   app: FastifyInstance;
   clock: ReturnType<typeof fixedClock>;
+  /** http://127.0.0.1:<port> of the listening app, for the real SDKs. */
+  baseUrl: string;
+  /** Workspace key and secret of `staging`, for the real SDKs. */
+  staging: { id: string; workspaceKey: string; secret: string };
   /** Number of SQL statements executed so far. */
   queries(): number;
   close(): Promise<void>;
@@ -20,11 +24,15 @@ export async function startInProcess(t: TestEnv, at = Date.now()): Promise<InPro
   let count = 0;
   const herald = await openHerald(t.config, { clock, onQuery: () => void count++ });
   const app = buildApp({ herald, logger: pino({ level: 'silent' }) });
-  await app.ready();
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const workspace = await herald.workspaces.get('staging');
+  const staging = { id: workspace.id, workspaceKey: workspace.workspaceKey, secret: await herald.workspaceSecrets.reveal(workspace.id) };
   return {
     herald,
     app,
     clock,
+    baseUrl: address,
+    staging,
     queries: () => count,
     async close() {
       await app.close();

@@ -1,0 +1,172 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Engine } from '../config.js';
+import type { Database, UsersTable } from '../db/schema.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+/** Reads a user for update: PostgreSQL locks the row so concurrent edits apply one after another. */
+export function findUserForUpdate(
+  db: Kysely<Database>,
+  engine: Engine,
+  workspaceId: string,
+  distinctId: string,
+): Promise<UserRow | undefined> {
+  const query = db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId).where('distinct_id', '=', distinctId);
+  // SQLite has no FOR UPDATE; its writers are serialised by the database lock anyway.
+  return (engine === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export function findUser(db: Kysely<Database>, workspaceId: string, distinctId: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', distinctId)
+    .executeTakeFirst();
+}
+
+/** Inserts an empty user unless it exists (no error on a concurrent insert). */
+export async function ensureUser(db: Kysely<Database>, workspaceId: string, distinctId: string, at: number): Promise<void> {
+  await db
+    .insertInto('users')
+    .values({ workspace_id: workspaceId, distinct_id: distinctId, properties: '{}', channels: '{}', created_at: at, updated_at: at })
+    .onConflict((oc) => oc.columns(['workspace_id', 'distinct_id']).doNothing())
+    .execute();
+}
+
+export async function saveUserProfile(
+  db: Kysely<Database>,
+  workspaceId: string,
+  distinctId: string,
+  profile: { properties: string; channels: string },
+  at: number,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ ...profile, updated_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', distinctId)
+    .execute();
+}
+
+export function listUsers(
+  db: Kysely<Database>,
+  workspaceId: string,
+  page: { limit: number; after?: string | undefined; before?: string | undefined },
+): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId);
+  if (page.after !== undefined) query = query.where('distinct_id', '>', page.after);
+  if (page.before !== undefined) query = query.where('distinct_id', '<', page.before);
+  // Fetch one extra row to know whether there is another page.
+  return query
+    .orderBy('distinct_id', page.before !== undefined && page.after === undefined ? 'desc' : 'asc')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+/** Removes a user and everything that hangs off it, in the caller's transaction. */
+export async function deleteUsers(db: Kysely<Database>, workspaceId: string, distinctIds: string[]): Promise<number> {
+  if (distinctIds.length === 0) return 0;
+  for (const table of ['list_members', 'user_tenants', 'user_preferences', 'user_channel_preferences', 'notifications'] as const) {
+    await db.deleteFrom(table).where('workspace_id', '=', workspaceId).where('distinct_id', 'in', distinctIds).execute();
+  }
+  await db
+    .deleteFrom('object_subscriptions')
+    .where('workspace_id', '=', workspaceId)
+    .where('recipient_type', '=', '')
+    .where('recipient_id', 'in', distinctIds)
+    .execute();
+  const result = await db
+    .deleteFrom('users')
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', 'in', distinctIds)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Moves list memberships, tenant links and object subscriptions of `from` onto `to` (merge). */
+export async function moveUserLinks(db: Kysely<Database>, workspaceId: string, from: string, to: string): Promise<void> {
+  const memberships = await db
+    .selectFrom('list_members')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', from)
+    .execute();
+  for (const row of memberships) {
+    await db
+      .insertInto('list_members')
+      .values({ ...row, distinct_id: to })
+      .onConflict((oc) => oc.columns(['workspace_id', 'list_id', 'version_id', 'distinct_id']).doNothing())
+      .execute();
+  }
+  const tenants = await db
+    .selectFrom('user_tenants')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', from)
+    .execute();
+  for (const row of tenants) {
+    await db
+      .insertInto('user_tenants')
+      .values({ ...row, distinct_id: to })
+      .onConflict((oc) => oc.columns(['workspace_id', 'distinct_id', 'tenant_id']).doNothing())
+      .execute();
+  }
+  const subscriptions = await db
+    .selectFrom('object_subscriptions')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('recipient_type', '=', '')
+    .where('recipient_id', '=', from)
+    .execute();
+  for (const row of subscriptions) {
+    await db
+      .insertInto('object_subscriptions')
+      .values({ ...row, recipient_id: to })
+      .onConflict((oc) => oc.columns(['workspace_id', 'object_type', 'object_id', 'recipient_type', 'recipient_id']).doNothing())
+      .execute();
+  }
+  await db
+    .updateTable('notifications')
+    .set({ distinct_id: to })
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', from)
+    .execute();
+}
+
+export function listUserListIds(
+  db: Kysely<Database>,
+  workspaceId: string,
+  distinctId: string,
+  page: { limit: number; after?: string | undefined },
+): Promise<Array<{ list_id: string; created_at: number }>> {
+  let query = db
+    .selectFrom('list_members')
+    .select(['list_id', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', distinctId)
+    .where('version_id', '=', '');
+  if (page.after !== undefined) query = query.where('list_id', '>', page.after);
+  return query
+    .orderBy('list_id')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+export function listUserObjectSubscriptions(
+  db: Kysely<Database>,
+  workspaceId: string,
+  distinctId: string,
+  page: { limit: number },
+): Promise<Array<{ object_type: string; object_id: string; properties: string; created_at: number }>> {
+  return db
+    .selectFrom('object_subscriptions')
+    .select(['object_type', 'object_id', 'properties', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('recipient_type', '=', '')
+    .where('recipient_id', '=', distinctId)
+    .orderBy('object_type')
+    .orderBy('object_id')
+    .limit(page.limit + 1)
+    .execute();
+}
