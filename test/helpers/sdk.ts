@@ -5,7 +5,7 @@ import type * as SuprsendTypes from '@suprsend/node-sdk';
 const require = createRequire(import.meta.url);
 const sdk = require('@suprsend/node-sdk') as typeof SuprsendTypes;
 
-export const { Suprsend, WorkflowTriggerRequest, Event, Workflow, SubscriberListBroadcast, UserEdit, ObjectEdit } = sdk;
+export const { Suprsend, WorkflowTriggerRequest, Event, Workflow, SubscriberListBroadcast } = sdk;
 
 export function suprsendClient(workspaceKey: string, secret: string, baseUrl: string): InstanceType<typeof Suprsend> {
   return new Suprsend(workspaceKey, secret, { base_url: baseUrl });
