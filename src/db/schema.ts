@@ -297,6 +297,8 @@ export interface JobsTable {
   payload: string;
   status: 'pending' | 'running' | 'done' | 'failed';
   attempts: number;
+  /** Not before this time (delayed and scheduled triggers). */
+  run_at: number;
   locked_until: number | null;
   last_error: string | null;
   created_at: number;

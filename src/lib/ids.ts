@@ -7,6 +7,13 @@ const PREFIXES = {
   apiKey: 'key',
   publicKey: 'pk',
   request: 'req',
+  execution: 'exe',
+  notification: 'ntf',
+  message: 'msg',
+  webhook: 'whk',
+  job: 'job',
+  event: 'evt',
+  listVersion: 'ver',
 } as const;
 
 export type IdKind = keyof typeof PREFIXES;

@@ -276,12 +276,14 @@ export function notificationsMigration(_engine: Engine): Migration {
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'running', 'done', 'failed')`))
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        // Not before this time (delayed and scheduled triggers).
+        .addColumn('run_at', 'bigint', (c) => c.notNull())
         .addColumn('locked_until', 'bigint')
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
     },
 
     async down(db: Kysely<unknown>): Promise<void> {

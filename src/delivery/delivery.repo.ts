@@ -1,0 +1,160 @@
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { Engine } from '../config.js';
+import type { Database, ExecutionsTable, JobsTable, MessagesTable, NotificationsTable, WebhookOutboxTable } from '../db/schema.js';
+
+export type JobRow = Selectable<JobsTable>;
+export type WebhookRow = Selectable<WebhookOutboxTable>;
+
+export async function insertExecution(db: Kysely<Database>, row: Insertable<ExecutionsTable>): Promise<void> {
+  await db.insertInto('executions').values(row).execute();
+}
+
+export async function insertNotification(db: Kysely<Database>, row: Insertable<NotificationsTable>): Promise<void> {
+  await db.insertInto('notifications').values(row).execute();
+}
+
+export async function insertMessage(db: Kysely<Database>, row: Insertable<MessagesTable>): Promise<void> {
+  await db.insertInto('messages').values(row).execute();
+}
+
+export async function insertWebhook(db: Kysely<Database>, row: Insertable<WebhookOutboxTable>): Promise<void> {
+  await db.insertInto('webhook_outbox').values(row).execute();
+}
+
+export async function findIdempotentResponse(
+  db: Kysely<Database>,
+  workspaceId: string,
+  scope: string,
+  key: string,
+  notBefore: number,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select('response')
+    .where('workspace_id', '=', workspaceId)
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('created_at', '>=', notBefore)
+    .executeTakeFirst();
+  return row?.response;
+}
+
+/** Records a response for a key; an expired record under the same key is replaced. */
+export async function saveIdempotentResponse(
+  db: Kysely<Database>,
+  row: { workspace_id: string; scope: string; key: string; response: string; created_at: number },
+  notBefore: number,
+): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('workspace_id', '=', row.workspace_id)
+    .where('scope', '=', row.scope)
+    .where('key', '=', row.key)
+    .where('created_at', '<', notBefore)
+    .execute();
+  await db.insertInto('idempotency_keys').values(row).execute();
+}
+
+export async function pruneIdempotencyKeys(db: Kysely<Database>, olderThan: number): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('created_at', '<', olderThan).execute();
+}
+
+/**
+ * Claims up to `limit` due webhooks for this process by pushing their next attempt past the lease:
+ * another process polling at the same time skips them (PostgreSQL: SKIP LOCKED; SQLite has a
+ * single writer, so the claiming UPDATE cannot interleave).
+ */
+export async function claimDueWebhooks(
+  db: Kysely<Database>,
+  engine: Engine,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<WebhookRow[]> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .selectFrom('webhook_outbox')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    if (engine === 'postgres') query = query.forUpdate().skipLocked();
+    const ids = (await query.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    await trx
+      .updateTable('webhook_outbox')
+      .set({ next_attempt_at: now + leaseMs, attempts: sql<number>`attempts + 1`, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+    return trx.selectFrom('webhook_outbox').selectAll().where('id', 'in', ids).execute();
+  });
+}
+
+export async function finishWebhook(
+  db: Kysely<Database>,
+  row: { id: string; messageId: string; workspaceId: string },
+  outcome: { status: 'pending' | 'sent' | 'failed'; nextAttemptAt: number; error: string | null; messageStatus: string },
+  now: number,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('webhook_outbox')
+      .set({ status: outcome.status, next_attempt_at: outcome.nextAttemptAt, last_error: outcome.error, updated_at: now })
+      .where('id', '=', row.id)
+      .execute();
+    await trx
+      .updateTable('messages')
+      .set({ status: outcome.messageStatus, updated_at: now })
+      .where('workspace_id', '=', row.workspaceId)
+      .where('id', '=', row.messageId)
+      .execute();
+  });
+}
+
+export async function insertJob(db: Kysely<Database>, row: Insertable<JobsTable>): Promise<void> {
+  await db.insertInto('jobs').values(row).execute();
+}
+
+/** Claims the oldest runnable job: pending, or running with an expired lease (its process died). */
+export async function claimJob(db: Kysely<Database>, engine: Engine, now: number, leaseMs: number): Promise<JobRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .selectFrom('jobs')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', now)]),
+          eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
+        ]),
+      )
+      .orderBy('run_at')
+      .limit(1);
+    if (engine === 'postgres') query = query.forUpdate().skipLocked();
+    const found = await query.executeTakeFirst();
+    if (!found) return undefined;
+    await trx
+      .updateTable('jobs')
+      .set({ status: 'running', locked_until: now + leaseMs, attempts: sql<number>`attempts + 1`, updated_at: now })
+      .where('id', '=', found.id)
+      .execute();
+    return trx.selectFrom('jobs').selectAll().where('id', '=', found.id).executeTakeFirst();
+  });
+}
+
+export async function updateJob(
+  db: Kysely<Database>,
+  id: string,
+  patch: { status?: JobRow['status']; payload?: string; run_at?: number; locked_until?: number | null; last_error?: string | null },
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ ...patch, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+}
+
+export function findJob(db: Kysely<Database>, workspaceId: string, id: string): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import { AppError } from '../lib/errors.js';
+import { isPlainObject, type JsonObject } from '../lib/json.js';
+import type { ServiceDeps } from '../users/users.service.js';
+import type { WorkflowService } from '../workflows/workflows.service.js';
+import { claimJob, updateJob, type JobRow } from './delivery.repo.js';
+import type { DeliveryService, Execution, TriggerRequest } from './delivery.service.js';
+
+/**
+ * Background work that must survive a restart: delayed triggers and list broadcasts. Jobs live in
+ * the database; a process claims one with a lease, and a broadcast records its progress (the last
+ * member delivered) in the same transaction as each page of deliveries, so a crash resumes where it stopped.
+ */
+
+const POLL_MS = 250;
+const LEASE_MS = 60_000;
+const PAGE_SIZE = 200;
+const MAX_ATTEMPTS = 5;
+
+export interface ListMembers {
+  memberPage(workspaceId: string, listId: string, after: string | undefined, limit: number): Promise<string[]>;
+}
+
+export interface TriggerJob {
+  workspace: { id: string; slug: string };
+  request: TriggerRequest;
+}
+
+export interface BroadcastJob {
+  workspace: { id: string; slug: string };
+  executionId: string;
+  listId: string;
+  workflow: string;
+  category: string;
+  data: JsonObject;
+  channels: string[] | null;
+  tenantId: string;
+  /** distinct_id of the last member delivered. */
+  after?: string;
+}
+
+export class JobRunner {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly delivery: DeliveryService,
+    private readonly workflows: WorkflowService,
+    private readonly lists: ListMembers,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), POLL_MS);
+    this.#timer.unref();
+  }
+
+  kick(): void {
+    if (this.#running) return;
+    this.#running = this.drain()
+      .catch((error: unknown) => this.log.warn({ err: error }, 'job round failed'))
+      .finally(() => {
+        this.#running = undefined;
+      });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /** Runs jobs until none is due. */
+  async drain(): Promise<void> {
+    for (;;) {
+      const job = await claimJob(this.deps.db, this.deps.engine, this.deps.clock.now(), LEASE_MS);
+      if (!job) return;
+      await this.run(job);
+    }
+  }
+
+  private async run(job: JobRow): Promise<void> {
+    try {
+      const payload: unknown = JSON.parse(job.payload);
+      if (!isPlainObject(payload)) throw new Error('job payload is not an object');
+      if (job.kind === 'trigger') {
+        const { workspace, request } = payload as unknown as TriggerJob;
+        await this.delivery.trigger(workspace, request);
+      } else if (job.kind === 'broadcast') {
+        await this.broadcast(job, payload as unknown as BroadcastJob);
+      } else {
+        throw new Error(`unknown job kind ${job.kind}`);
+      }
+      await updateJob(this.deps.db, job.id, { status: 'done', locked_until: null, last_error: null }, this.deps.clock.now());
+    } catch (error) {
+      const message = error instanceof AppError ? `${error.code}: ${error.message}` : (error as Error).message;
+      const isFinal = job.attempts >= MAX_ATTEMPTS || (error instanceof AppError && error.status < 500);
+      this.log.warn(
+        { jobId: job.id, kind: job.kind, attempt: job.attempts, error: message },
+        isFinal ? 'job failed for good' : 'job failed; will retry',
+      );
+      const now = this.deps.clock.now();
+      await updateJob(
+        this.deps.db,
+        job.id,
+        isFinal
+          ? { status: 'failed', locked_until: null, last_error: message }
+          : { status: 'pending', run_at: now + 5_000 * 2 ** job.attempts, locked_until: null, last_error: message },
+        now,
+      );
+    }
+  }
+
+  private async broadcast(job: JobRow, state: BroadcastJob): Promise<void> {
+    const workflow = await this.workflows.get(state.workspace.id, state.workflow);
+    const execution: Execution = {
+      id: state.executionId,
+      source: 'broadcast',
+      workflow,
+      category: state.category,
+      tenantId: state.tenantId,
+      data: state.data,
+      actor: null,
+      cancellationKey: null,
+    };
+    let after = state.after;
+    for (;;) {
+      const page = await this.lists.memberPage(state.workspace.id, state.listId, after, PAGE_SIZE);
+      if (page.length === 0) return;
+      const recipients = page.map((distinctId) => ({ distinctId, profile: null, channels: state.channels, isTransient: false }));
+      const next = page[page.length - 1] as string;
+      await this.delivery.deliver(state.workspace, execution, recipients, async (trx) => {
+        const now = this.deps.clock.now();
+        await updateJob(trx, job.id, { payload: JSON.stringify({ ...state, after: next }), locked_until: now + LEASE_MS }, now);
+      });
+      after = next;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import { EventService } from '../ingest/events.service.js';
+import type { Herald } from '../runtime.js';
+import { UserService } from '../users/users.service.js';
+import { WorkflowService } from '../workflows/workflows.service.js';
+import { DeliveryService, type DeliveredNotification, type DeliveryGate } from './delivery.service.js';
+import { JobRunner, type ListMembers } from './job-runner.js';
+import { WebhookSender } from './webhook-sender.js';
+
+export interface Pipeline {
+  delivery: DeliveryService;
+  events: EventService;
+  workflows: WorkflowService;
+  webhooks: WebhookSender;
+  jobs: JobRunner;
+  /** Subscribers to stored inbox notifications (realtime). */
+  onNotifications: Array<(items: DeliveredNotification[]) => void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Everything between an accepted trigger and a delivered notification, wired for one process. */
+export function createPipeline(herald: Herald, logger: Logger, collaborators: { gate: DeliveryGate; lists: ListMembers }): Pipeline {
+  const users = new UserService(herald);
+  const workflows = new WorkflowService(herald);
+  const webhooks = new WebhookSender(herald, (workspaceId) => herald.workspaceSecrets.reveal(workspaceId), logger);
+  const onNotifications: Pipeline['onNotifications'] = [];
+  const delivery = new DeliveryService(herald, users, workflows, collaborators.gate, {
+    onNotifications: (items) => {
+      for (const listener of onNotifications) listener(items);
+    },
+    onWebhooksQueued: () => webhooks.kick(),
+    // Called only after a request commits, by which time `runner` exists.
+    onJobQueued: () => runner.kick(),
+  });
+  const runner = new JobRunner(herald, delivery, workflows, collaborators.lists, logger);
+  return {
+    delivery,
+    events: new EventService(herald, users),
+    workflows,
+    webhooks,
+    jobs: runner,
+    onNotifications,
+    start() {
+      webhooks.start();
+      runner.start();
+    },
+    async stop() {
+      await runner.stop();
+      await webhooks.stop();
+    },
+  };
+}

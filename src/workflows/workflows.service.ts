@@ -1,0 +1,98 @@
+import { AppError } from '../lib/errors.js';
+import { parseJsonArray } from '../lib/json.js';
+import type { ServiceDeps } from '../users/users.service.js';
+import { checkTemplates, TemplateError } from './render.js';
+import { parseWorkflowDefinition, type WorkflowDefinition, type WorkflowStep } from './workflow-definition.js';
+import { deleteWorkflow, findWorkflow, listWorkflows, upsertWorkflow, type WorkflowRow } from './workflows.repo.js';
+
+export interface Workflow {
+  slug: string;
+  name: string;
+  category: string;
+  steps: WorkflowStep[];
+  created_at: number;
+  updated_at: number;
+}
+
+function toWorkflow(row: WorkflowRow): Workflow {
+  return {
+    slug: row.slug,
+    name: row.name,
+    category: row.category,
+    steps: parseJsonArray(row.steps) as WorkflowStep[],
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export class WorkflowService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** Validates a definition completely (schema and every template) before anything is written. */
+  validate(value: unknown): WorkflowDefinition {
+    const parsed = parseWorkflowDefinition(value);
+    if (!parsed.ok) throw new AppError('VALIDATION_FAILED', `invalid workflow: ${parsed.problems.join('; ')}`);
+    for (const step of parsed.definition.steps) {
+      if (step.type !== 'inbox') continue;
+      try {
+        checkTemplates(step.template);
+      } catch (error) {
+        if (error instanceof TemplateError)
+          throw new AppError('VALIDATION_FAILED', `invalid workflow ${parsed.definition.slug}: ${error.message}`);
+        throw error;
+      }
+    }
+    return parsed.definition;
+  }
+
+  /** Creates or replaces workflows by slug: all of them or none. */
+  async apply(workspaceId: string, definitions: unknown[]): Promise<Workflow[]> {
+    if (definitions.length === 0) throw new AppError('VALIDATION_FAILED', 'no workflow to apply');
+    const valid = definitions.map((d) => this.validate(d));
+    const slugs = new Set(valid.map((d) => d.slug));
+    if (slugs.size !== valid.length) throw new AppError('VALIDATION_FAILED', 'the same workflow slug appears twice');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const out: Workflow[] = [];
+      for (const d of valid) {
+        const existing = await findWorkflow(trx, workspaceId, d.slug);
+        const row: WorkflowRow = {
+          workspace_id: workspaceId,
+          slug: d.slug,
+          name: d.name ?? d.slug,
+          category: d.category,
+          steps: JSON.stringify(d.steps),
+          created_at: existing?.created_at ?? now,
+          updated_at: now,
+        };
+        await upsertWorkflow(trx, row);
+        out.push(toWorkflow(row));
+      }
+      return out;
+    });
+  }
+
+  async find(workspaceId: string, slug: string): Promise<Workflow | undefined> {
+    const row = await findWorkflow(this.deps.db, workspaceId, slug);
+    return row ? toWorkflow(row) : undefined;
+  }
+
+  async get(workspaceId: string, slug: string): Promise<Workflow> {
+    const workflow = await this.find(workspaceId, slug);
+    if (!workflow) {
+      throw new AppError(
+        'NOT_FOUND',
+        `workflow "${slug}" not found in this workspace; create it with: herald workflow apply <workspace> <file.json>`,
+      );
+    }
+    return workflow;
+  }
+
+  async list(workspaceId: string): Promise<Workflow[]> {
+    return (await listWorkflows(this.deps.db, workspaceId)).map(toWorkflow);
+  }
+
+  async delete(workspaceId: string, slug: string): Promise<void> {
+    if ((await deleteWorkflow(this.deps.db, workspaceId, slug)) === 0) throw new AppError('NOT_FOUND', `workflow "${slug}" not found`);
+  }
+}
