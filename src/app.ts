@@ -9,10 +9,21 @@ import { registerHealthRoutes } from './health/health.routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerRawJsonParser } from './http/raw-body.js';
 import { newId } from './lib/ids.js';
+import { registerMessageRoutes } from './messages/messages.routes.js';
+import { registerObjectRoutes } from './objects/objects.routes.js';
 import { registerUserRoutes } from './users/users.routes.js';
+import { registerTenantRoutes } from './tenants/tenants.routes.js';
+import { registerListRoutes } from './lists/lists.routes.js';
+import { createPipeline } from './delivery/pipeline.js';
+import { registerIngestRoutes } from './ingest/ingest.routes.js';
+import { PreferenceService } from './preferences/preferences.service.js';
+import { ListService } from './lists/lists.service.js';
+import { registerPreferenceRoutes } from './preferences/preferences.routes.js';
+import { registerUserTenantRoutes } from './tenants/user-tenants.routes.js';
 import type { Herald } from './runtime.js';
 
 const API_KEY_USE_FLUSH_MS = 10_000;
+const MAX_PATH_PARAM_BYTES = 512 * 12;
 
 export interface AppDeps {
   herald: Herald;
@@ -26,8 +37,10 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     bodyLimit: herald.config.bodyLimitBytes,
     genReqId: () => newId('request'),
     requestIdHeader: false,
-    // The SDKs call both `/v1/user/` and `/v1/user`.
-    routerOptions: { ignoreTrailingSlash: true },
+    // The SDKs call both `/v1/user/` and `/v1/user`. Path ids (distinct_id up to 512 characters,
+    // object ids up to 256) arrive percent-encoded, up to 12 bytes per character; the router's
+    // default 100-byte cap would answer 414 for ids the services accept.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_BYTES },
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -42,9 +55,17 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   cache.onInvalidate(() => tokens.clear());
   const feed = new ChangeFeed(herald.db, herald.clock, herald.config.invalidationPollMs, () => cache.invalidateAll(), logger);
   let flushTimer: NodeJS.Timeout | undefined;
+  const preferences = new PreferenceService(herald);
+  const lists = new ListService(herald);
+  const pipeline = createPipeline(herald, logger, {
+    gate: (workspaceId, distinctId, tenantId, category, channel) =>
+      preferences.shouldDeliver(workspaceId, distinctId, tenantId, category, channel),
+    lists,
+  });
 
   app.addHook('onReady', async () => {
     await feed.start();
+    pipeline.start();
     flushTimer = setInterval(() => {
       herald.apiKeys.flushUses().catch((error: unknown) => logger.warn({ err: error }, 'could not record API key last use'));
     }, API_KEY_USE_FLUSH_MS);
@@ -53,6 +74,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     if (flushTimer) clearInterval(flushTimer);
     await feed.stop();
+    await pipeline.stop();
     await herald.apiKeys.flushUses();
   });
 
@@ -69,6 +91,18 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {
     registerUserRoutes(group, herald);
+    registerTenantRoutes(group, herald);
+    registerListRoutes(group, herald);
+    registerPreferenceRoutes(group, herald);
+    registerUserTenantRoutes(group, herald);
+    registerIngestRoutes(group, {
+      delivery: pipeline.delivery,
+      events: pipeline.events,
+      listExists: (workspaceId, listId) => lists.exists(workspaceId, listId),
+      now: () => herald.clock.now(),
+    });
+    registerObjectRoutes(group, herald);
+    registerMessageRoutes(group, herald);
   });
   return app;
 }

@@ -5,7 +5,8 @@ import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
 import { hmacHeaders } from './helpers/http.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { Event, suprsendClient, Workflow, WorkflowTriggerRequest } from './helpers/sdk.js';
+import { Event, SubscriberListBroadcast, suprsendClient, Workflow, WorkflowTriggerRequest } from './helpers/sdk.js';
+import { CategoryService } from '../src/preferences/categories.service.js';
 import { startWebhookReceiver, waitFor } from './helpers/webhook-receiver.js';
 
 const ORDER_SHIPPED = {
@@ -367,6 +368,76 @@ for (const engine of enginesUnderTest()) {
         assert.match(json.message, message);
       }
       assert.equal((await notificationsOf('x')).length, 0);
+    });
+
+    test('a list broadcast is accepted at once and delivered to every member in the background', async () => {
+      await client.subscriber_lists.create({ list_id: 'beta-users', list_name: 'Beta users' });
+      const members = Array.from({ length: 450 }, (_, i) => `beta-${String(i).padStart(3, '0')}`);
+      for (let i = 0; i < members.length; i += 200) await client.subscriber_lists.add('beta-users', members.slice(i, i + 200));
+      const result = await client.subscriber_lists.broadcast(
+        new SubscriberListBroadcast({
+          list_id: 'beta-users',
+          template: 'order-shipped',
+          notification_category: 'transactional',
+          data: { order_id: 'BC' },
+        }),
+      );
+      assert.equal(result.success, true, JSON.stringify(result));
+      const delivered = () =>
+        h.herald.db
+          .selectFrom('notifications')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('workspace_id', '=', h.staging.id)
+          .where('distinct_id', 'like', 'beta-%')
+          .executeTakeFirstOrThrow();
+      await waitFor(async () => Number((await delivered()).n) === members.length, 30_000);
+      const job = await h.herald.db.selectFrom('jobs').selectAll().where('kind', '=', 'broadcast').executeTakeFirstOrThrow();
+      assert.equal(job.status, 'done');
+
+      const missing = await client.subscriber_lists.broadcast(
+        new SubscriberListBroadcast({
+          list_id: 'no-such-list',
+          template: 'order-shipped',
+          notification_category: 'transactional',
+          data: {},
+        }),
+      );
+      assert.equal(missing.success, false);
+      assert.equal(missing.status_code, 404);
+    });
+
+    test("a user's category opt-out suppresses the inbox notification; a mandatory category still arrives", async () => {
+      await new CategoryService(h.herald).apply(h.staging.id, [
+        { slug: 'promotional', name: 'Promotions', default_preference: 'opt_in' },
+        { slug: 'security', name: 'Security alerts', default_preference: 'cant_unsubscribe' },
+      ]);
+      const path = '/v1/user/opted-out/preference/category/promotional/';
+      const body = '{"preference": "opt_out"}';
+      await client.users.upsert('opted-out', {});
+      const optOut = await fetch(`${h.baseUrl}${path}`, {
+        method: 'PATCH',
+        body,
+        headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, 'PATCH', path, body),
+      });
+      assert.equal(optOut.status, 200, await optOut.text());
+      const legacy = (category: string) =>
+        client.trigger_workflow(
+          new Workflow({
+            name: 'preference-check',
+            template: 'order-shipped',
+            notification_category: category,
+            users: [{ distinct_id: 'opted-out' }],
+            data: {},
+          }),
+        );
+      assert.equal((await legacy('promotional')).success, true);
+      assert.equal((await notificationsOf('opted-out')).length, 0, 'opted out of promotional');
+      assert.equal((await legacy('security')).success, true);
+      const delivered = await notificationsOf('opted-out');
+      assert.deepEqual(
+        delivered.map((n) => n.category),
+        ['security'],
+      );
     });
 
     test('bodies of 3 MB are accepted; larger than the limit get 413 with the envelope', async () => {

@@ -33,6 +33,16 @@ Credentials
   signing-key revoke <ws> <kid>
   signing-key import <ws> <public.pem> [--name N]
 
+Workflows
+  workflow apply <ws> <file.json>           create or replace workflows by slug (file: one workflow or a list)
+  workflow list <ws>
+  workflow get <ws> <slug>
+  workflow delete <ws> <slug>
+
+Notification categories
+  category apply <ws> <file.json>           create or replace categories by slug (file: one category or a list)
+  category list <ws>
+
 User tokens
   token sign --key <PEM | Base64 | @file> --user <distinct_id> [--tenant T ...] [--ttl 1h]
 

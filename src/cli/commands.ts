@@ -12,6 +12,8 @@ import { parseDuration } from '../lib/duration.js';
 import { serve } from '../main.js';
 import { openHerald, type Herald } from '../runtime.js';
 import { formatTime, table, UsageError } from './output.js';
+import { WorkflowService } from '../workflows/workflows.service.js';
+import { CategoryService } from '../preferences/categories.service.js';
 
 export interface Invocation {
   positionals: string[];
@@ -52,6 +54,21 @@ function duration(text: string, flag: string, allowZero: boolean): number {
     );
   }
   return ms;
+}
+
+/** Reads and parses a JSON file given on the command line (`-` reads standard input). */
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 async function withHerald<T>(fn: (herald: Herald) => Promise<T>): Promise<T> {
@@ -331,6 +348,94 @@ export const COMMANDS: Record<string, Command> = {
           w.isEnhancedSecurity ? ' Client requests without a valid user token are rejected.' : ''
         }`,
       };
+    });
+  },
+
+  async 'workflow apply'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const definitions = readJsonFile(arg(inv, 1, 'file.json'));
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const applied = await new WorkflowService(h).apply(w.id, Array.isArray(definitions) ? definitions : [definitions]);
+      return {
+        json: applied,
+        text: applied.map((wf) => `Applied workflow ${wf.slug} (${wf.category}, ${wf.steps.length} step(s)) in ${w.slug}.`).join('\n'),
+      };
+    });
+  },
+
+  async 'workflow list'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const list = await new WorkflowService(h).list(w.id);
+      const text = table(
+        list.map((wf) => ({
+          slug: wf.slug,
+          name: wf.name,
+          category: wf.category,
+          steps: wf.steps.map((s) => s.type).join(', '),
+          updated: formatTime(wf.updated_at),
+        })),
+        ['slug', 'name', 'category', 'steps', 'updated'],
+      );
+      return { json: list, text };
+    });
+  },
+
+  async 'workflow get'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const slug = arg(inv, 1, 'slug');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const wf = await new WorkflowService(h).get(w.id, slug);
+      return { json: wf, text: JSON.stringify({ slug: wf.slug, name: wf.name, category: wf.category, steps: wf.steps }, null, 2) };
+    });
+  },
+
+  async 'workflow delete'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const slug = arg(inv, 1, 'slug');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      await new WorkflowService(h).delete(w.id, slug);
+      return { json: { deleted: slug }, text: `Deleted workflow ${slug} from ${w.slug}.` };
+    });
+  },
+
+  async 'category apply'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const content = readJsonFile(arg(inv, 1, 'file.json'));
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const result = await new CategoryService(h).apply(w.id, content);
+      const parts = [
+        result.created.length ? `created ${result.created.join(', ')}` : '',
+        result.replaced.length ? `replaced ${result.replaced.join(', ')}` : '',
+      ].filter(Boolean);
+      return {
+        json: result,
+        text: `Applied ${result.categories.length} categor${result.categories.length === 1 ? 'y' : 'ies'} in ${w.slug}: ${parts.join('; ')}.`,
+      };
+    });
+  },
+
+  async 'category list'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withHerald(async (h) => {
+      const w = await h.workspaces.get(ref);
+      const list = await new CategoryService(h).list(w.id);
+      const text = table(
+        list.map((c) => ({
+          slug: c.slug,
+          name: c.name,
+          section: c.section ?? '-',
+          default: c.default_preference,
+          updated: formatTime(c.updated_at),
+        })),
+        ['slug', 'name', 'section', 'default', 'updated'],
+      );
+      return { json: list, text };
     });
   },
 
