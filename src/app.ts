@@ -6,6 +6,7 @@ import { ChangeFeed } from './auth/change-feed.js';
 import { CredentialCache } from './auth/credential-cache.js';
 import { UserTokenVerifier } from './auth/user-token.js';
 import { registerHealthRoutes } from './health/health.routes.js';
+import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerRawJsonParser } from './http/raw-body.js';
 import { newId } from './lib/ids.js';
@@ -15,7 +16,7 @@ import { registerUserRoutes } from './users/users.routes.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
 import { registerListRoutes } from './lists/lists.routes.js';
 import { createPipeline } from './delivery/pipeline.js';
-import { registerIngestRoutes } from './ingest/ingest.routes.js';
+import { registerIngestRoutes, registerSharedEventRoute } from './ingest/ingest.routes.js';
 import { PreferenceService } from './preferences/preferences.service.js';
 import { ListService } from './lists/lists.service.js';
 import { registerPreferenceRoutes } from './preferences/preferences.routes.js';
@@ -48,6 +49,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
 
   registerRawJsonParser(app);
   registerErrorHandling(app);
+  registerCors(app);
 
   const now = () => herald.clock.now();
   const cache = new CredentialCache(herald);
@@ -87,7 +89,11 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   };
 
   registerHealthRoutes(app, herald.db, herald.engine);
-  routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, registerAuthRoutes);
+  // Routes both surfaces share; each handler looks at the principal's kind.
+  routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, (group) => {
+    registerAuthRoutes(group);
+    registerSharedEventRoute(group, { events: pipeline.events });
+  });
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {
     registerUserRoutes(group, herald);

@@ -203,3 +203,35 @@ export function parseEvent(body: unknown): IncomingEvent {
     env,
   };
 }
+
+const CLIENT_OPERATION_KEYS = ['$set', '$set_once', '$add', '$append', '$remove', '$unset'] as const;
+
+/**
+ * One `POST /v2/event` body from a client SDK (web-sdk 4.x, reference/client-sdk-protocol.md §5.1):
+ * `$identify` names its user in `properties.$identified_id`; profile edits carry the operation
+ * keys at the top level; everything else is a track event.
+ */
+export function parseClientEvent(body: unknown): IncomingEvent {
+  if (!isPlainObject(body)) throw invalid('event must be a JSON object');
+  const insertId = optionalString(body, '$insert_id', MAX_KEY_CHARS);
+  const tenantId = optionalString(body, 'tenant_id', MAX_TENANT_CHARS);
+  const properties = dataOf(body, 'properties');
+  if (body['event'] === '$identify') {
+    const distinctId = checkDistinctId(properties['$identified_id'] ?? body['distinct_id'], 'properties.$identified_id');
+    return { kind: 'identity', distinctId, insertId, operations: [], tenantId, env: undefined };
+  }
+  const present = CLIENT_OPERATION_KEYS.filter((key) => key in body);
+  if (present.length > 0 && body['event'] === undefined) {
+    const operation = Object.fromEntries(present.map((key) => [key, body[key]]));
+    return {
+      kind: 'identity',
+      distinctId: checkDistinctId(body['distinct_id']),
+      insertId,
+      operations: [operation],
+      tenantId,
+      env: undefined,
+    };
+  }
+  const parsed = parseEvent(body);
+  return { ...parsed, env: undefined };
+}

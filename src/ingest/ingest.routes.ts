@@ -4,7 +4,8 @@ import type { Principal } from '../auth/principal.js';
 import type { DeliveryService, TriggerRequest } from '../delivery/delivery.service.js';
 import { AppError } from '../lib/errors.js';
 import type { EventService } from './events.service.js';
-import { parseBroadcast, parseEvent, parseLegacyWorkflow, parseSchedule, parseTriggerRequest } from './ingest.parse.js';
+import { parseBroadcast, parseClientEvent, parseEvent, parseLegacyWorkflow, parseSchedule, parseTriggerRequest } from './ingest.parse.js';
+import { requireSubscriber, requireTenant } from '../auth/client-scope.js';
 
 /**
  * Ingest: workflow triggers, events, identity events and list broadcasts
@@ -123,6 +124,26 @@ export function registerIngestRoutes(group: FastifyInstance, deps: IngestDeps): 
   };
 
   group.post('/event', eventRoute(false));
-  group.post('/v2/event', eventRoute(false));
   group.post('/v2/bulk/event', eventRoute(true));
+}
+
+/**
+ * `POST /v2/event` is shared: the Python and Go backend SDKs send signed events there, and the web
+ * SDK sends its events there with a public key (+ user token). The credential tells them apart.
+ */
+export function registerSharedEventRoute(group: FastifyInstance, deps: Pick<IngestDeps, 'events'>): void {
+  group.post('/v2/event', async (request, reply) => {
+    const principal = requirePrincipal(request);
+    if (principal.kind !== 'public_key') {
+      if (Array.isArray(request.body)) throw new AppError('VALIDATION_FAILED', 'send a list of events to /v2/bulk/event/');
+      const { id } = await deps.events.record(workspaceOf(principal), parseEvent(request.body));
+      return reply.code(202).send({ status: 'success', message_id: id });
+    }
+    const event = parseClientEvent(request.body);
+    // The token's user only, and only inside its tenant scope; an event without tenant_id is user-level.
+    const { distinctId } = requireSubscriber(request, event.distinctId);
+    if (event.tenantId !== undefined) requireTenant(principal, event.tenantId);
+    const { id } = await deps.events.record(workspaceOf(principal), { ...event, distinctId });
+    return reply.code(202).send({ status: 'success', message_id: id });
+  });
 }
