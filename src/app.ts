@@ -5,7 +5,9 @@ import { routeGroup, type AuthDeps } from './auth/authenticate.js';
 import { ChangeFeed } from './auth/change-feed.js';
 import { CredentialCache } from './auth/credential-cache.js';
 import { UserTokenVerifier } from './auth/user-token.js';
+import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
+import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerRawJsonParser } from './http/raw-body.js';
@@ -16,8 +18,10 @@ import { registerUserRoutes } from './users/users.routes.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
 import { registerListRoutes } from './lists/lists.routes.js';
 import { createPipeline } from './delivery/pipeline.js';
+import { createSocketServer } from './realtime/socket-server.js';
 import { registerIngestRoutes, registerSharedEventRoute } from './ingest/ingest.routes.js';
 import { PreferenceService } from './preferences/preferences.service.js';
+import { registerClientPreferenceRoutes } from './preferences/client-preferences.routes.js';
 import { ListService } from './lists/lists.service.js';
 import { registerPreferenceRoutes } from './preferences/preferences.routes.js';
 import { registerUserTenantRoutes } from './tenants/user-tenants.routes.js';
@@ -55,6 +59,23 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   const cache = new CredentialCache(herald);
   const tokens = new UserTokenVerifier(now);
   cache.onInvalidate(() => tokens.clear());
+  // The in-app feed socket shares the HTTP server, which exists before listen().
+  const realtime = createSocketServer(app.server, {
+    auth: { cache, tokens },
+    onCredentialsChanged: (listener) => cache.onInvalidate(listener),
+    redisUrl: herald.config.redisUrl,
+    installationId: () => herald.workspaces.organisationId(),
+    logger,
+  });
+  // Redis first: deliveries that start in the next onReady hook must already reach other processes.
+  app.addHook('onReady', async () => {
+    await realtime.start();
+  });
+  // Before the HTTP server closes: it would otherwise wait for every open socket.
+  app.addHook('preClose', async () => realtime.disconnectAll());
+  app.addHook('onClose', async () => {
+    await realtime.close();
+  });
   const feed = new ChangeFeed(herald.db, herald.clock, herald.config.invalidationPollMs, () => cache.invalidateAll(), logger);
   let flushTimer: NodeJS.Timeout | undefined;
   const preferences = new PreferenceService(herald);
@@ -63,6 +84,13 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     gate: (workspaceId, distinctId, tenantId, category, channel) =>
       preferences.shouldDeliver(workspaceId, distinctId, tenantId, category, channel),
     lists,
+  });
+  pipeline.onNotifications.push((items) => {
+    for (const item of items) {
+      realtime.emit({ workspaceId: item.workspaceId, distinctId: item.distinctId, tenantId: item.tenantId }, 'new_notification', {
+        n_id: item.notificationId,
+      });
+    }
   });
 
   app.addHook('onReady', async () => {
@@ -89,10 +117,16 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   };
 
   registerHealthRoutes(app, herald.db, herald.engine);
+  registerDemoRoutes(app);
   // Routes both surfaces share; each handler looks at the principal's kind.
   routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, (group) => {
     registerAuthRoutes(group);
     registerSharedEventRoute(group, { events: pipeline.events });
+  });
+  // The client surface: browser and mobile SDKs (public key + user token).
+  routeGroup(app, ['public_key'], auth, (group) => {
+    registerClientPreferenceRoutes(group, herald);
+    registerInboxRoutes(group, herald, realtime);
   });
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {

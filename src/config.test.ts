@@ -22,3 +22,9 @@ test('DATABASE_URL switches to PostgreSQL; durations and numbers are validated',
   assert.throws(() => loadConfig({ HERALD_SECRET_GRACE_PERIOD: 'a day' }), /HERALD_SECRET_GRACE_PERIOD must be a duration/);
   assert.throws(() => loadConfig({ HERALD_DATABASE_SCHEMA: 'drop table;' }), /SQL identifier/);
 });
+
+test('HERALD_REDIS_URL is optional and must be a redis:// or rediss:// URL', () => {
+  assert.equal(loadConfig({}).redisUrl, undefined);
+  assert.equal(loadConfig({ HERALD_REDIS_URL: 'rediss://h:6380' }).redisUrl, 'rediss://h:6380');
+  assert.throws(() => loadConfig({ HERALD_REDIS_URL: 'http://h:6379' }), /HERALD_REDIS_URL must start with redis:\/\/ or rediss:\/\//);
+});

@@ -42,6 +42,10 @@ const EnvSchema = z.object({
     .min(1_048_576)
     .default(5 * 1_048_576),
   HERALD_INVALIDATION_POLL_MS: z.coerce.number().int().min(20).max(1_000).default(250),
+  HERALD_REDIS_URL: z
+    .string()
+    .refine((url) => /^rediss?:\/\//.test(url), 'HERALD_REDIS_URL must start with redis:// or rediss://')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -61,6 +65,8 @@ export interface Config {
   hmacMaxSkewMs: number;
   bodyLimitBytes: number;
   invalidationPollMs: number;
+  /** Set when several server processes share realtime delivery (socket.io Redis adapter). */
+  redisUrl: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -88,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hmacMaxSkewMs: e.HERALD_HMAC_MAX_SKEW,
     bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES,
     invalidationPollMs: e.HERALD_INVALIDATION_POLL_MS,
+    redisUrl: e.HERALD_REDIS_URL,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -27,9 +27,14 @@ function clientPrincipal(request: FastifyRequest): Principal {
 /** The user the request acts on: must be the token's user when there is a token (else 403). */
 export function requireSubscriber(request: FastifyRequest, claimed: unknown): { principal: Principal; distinctId: string } {
   const principal = clientPrincipal(request);
+  return { principal, distinctId: subscriberFor(principal, claimed) };
+}
+
+/** As requireSubscriber, for callers that hold a principal (the realtime socket handshake). */
+export function subscriberFor(principal: Principal, claimed: unknown): string {
   const distinctId = typeof claimed === 'string' ? claimed.trim() : '';
   if (distinctId === '') {
-    if (principal.subscriberId !== null) return { principal, distinctId: principal.subscriberId };
+    if (principal.subscriberId !== null) return principal.subscriberId;
     throw new AppError('VALIDATION_FAILED', 'distinct_id is required');
   }
   if (principal.subscriberId !== null && principal.subscriberId !== distinctId) {
@@ -37,7 +42,7 @@ export function requireSubscriber(request: FastifyRequest, claimed: unknown): { 
       detail: `token entity_id ${JSON.stringify(principal.subscriberId)} but the request acts on ${JSON.stringify(distinctId)}`,
     });
   }
-  return { principal, distinctId };
+  return distinctId;
 }
 
 /** The tenant the request acts in (default `default`): must be inside the token's scope (else 403). */

@@ -2,11 +2,16 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import type { Engine } from '../config.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { notificationsMigration } from './migrations/0002-notifications.js';
+import { inboxMigration } from './migrations/0003-inbox.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
   // Names sort lexically; never rename or reorder an applied migration.
-  return { '0001-initial': initialMigration(engine), '0002-notifications': notificationsMigration(engine) };
+  return {
+    '0001-initial': initialMigration(engine),
+    '0002-notifications': notificationsMigration(engine),
+    '0003-inbox': inboxMigration(engine),
+  };
 }
 
 export class MigrationError extends Error {

@@ -276,6 +276,14 @@ export interface MessagesTable {
   updated_at: number;
 }
 
+/** When a user last opened the bell in a tenant (`PATCH /v1/feed/reset_bell_count`). */
+export interface InboxBadgesTable {
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  reset_at: number;
+}
+
 export interface WebhookOutboxTable {
   id: string;
   workspace_id: string;
@@ -332,6 +340,7 @@ export interface Database {
   executions: ExecutionsTable;
   notifications: NotificationsTable;
   messages: MessagesTable;
+  inbox_badges: InboxBadgesTable;
   webhook_outbox: WebhookOutboxTable;
   jobs: JobsTable;
 }

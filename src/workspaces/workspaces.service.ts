@@ -175,6 +175,13 @@ export class WorkspaceService {
     return row ? toWorkspace(row) : undefined;
   }
 
+  /** The installation's identity: the same for every process on one database, different for another database. */
+  async organisationId(): Promise<string> {
+    const org = await findOrganisation(this.db);
+    if (!org) throw new AppError('INTERNAL', 'no organisation: the database was not bootstrapped');
+    return org.id;
+  }
+
   async setEnhancedSecurity(ref: string, isOn: boolean): Promise<Workspace> {
     const workspace = await this.get(ref);
     await this.db.transaction().execute(async (trx) => {
