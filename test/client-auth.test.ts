@@ -264,6 +264,25 @@ for (const engine of enginesUnderTest()) {
       assert.equal(await snapshot(), before, 'a rejected request wrote something');
     });
 
+    test('browser pre-flights are answered on client routes only', async () => {
+      const preflight = (url: string) =>
+        h.app.inject({
+          method: 'OPTIONS',
+          url,
+          headers: {
+            origin: 'https://app.example.com',
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'authorization,x-ss-signature,content-type',
+          },
+        });
+      const client = await preflight('/v1/feed/notifications?distinct_id=alice');
+      assert.equal(client.statusCode, 204);
+      assert.equal(client.headers['access-control-allow-origin'], 'https://app.example.com');
+      assert.match(String(client.headers['access-control-allow-headers']), /x-ss-signature/);
+      const backend = await preflight('/v1/user/alice');
+      assert.equal(backend.headers['access-control-allow-origin'], undefined, 'backend routes are not callable from browser pages');
+    });
+
     test('an event without tenant_id is user-level and accepted for any scope; one naming a tenant outside it is refused', async () => {
       const route = ROUTES[0] as ClientRoute;
       const scoped = { authorization: publicKey, 'x-ss-signature': tokens['otherTenant'] as string };
