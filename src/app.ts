@@ -1,5 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { adminGroup, createAdminGroupDeps, registerAdminLifecycle } from './admin/admin-group.js';
+import { registerAdminIdentityRoutes } from './admin/identity.routes.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { routeGroup, type AuthDeps } from './auth/authenticate.js';
 import { ChangeFeed } from './auth/change-feed.js';
@@ -11,6 +13,7 @@ import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerRawJsonParser } from './http/raw-body.js';
+import { registerRequestLog } from './request-log/request-log.hook.js';
 import { newId } from './lib/ids.js';
 import { registerMessageRoutes } from './messages/messages.routes.js';
 import { registerObjectRoutes } from './objects/objects.routes.js';
@@ -56,6 +59,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   registerCors(app);
 
   const now = () => herald.clock.now();
+  registerRequestLog(app, herald.requestLog, now, logger);
   const cache = new CredentialCache(herald);
   const tokens = new UserTokenVerifier(now);
   cache.onInvalidate(() => tokens.clear());
@@ -143,6 +147,12 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     });
     registerObjectRoutes(group, herald);
     registerMessageRoutes(group, herald);
+  });
+  // The admin API (dashboard sessions, service tokens): every /admin/api/ route goes through adminGroup.
+  const admin = createAdminGroupDeps(herald);
+  registerAdminLifecycle(app, admin);
+  adminGroup(app, admin, (group) => {
+    registerAdminIdentityRoutes(group, admin);
   });
   return app;
 }

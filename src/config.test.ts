@@ -28,3 +28,20 @@ test('HERALD_REDIS_URL is optional and must be a redis:// or rediss:// URL', () 
   assert.equal(loadConfig({ HERALD_REDIS_URL: 'rediss://h:6380' }).redisUrl, 'rediss://h:6380');
   assert.throws(() => loadConfig({ HERALD_REDIS_URL: 'http://h:6379' }), /HERALD_REDIS_URL must start with redis:\/\/ or rediss:\/\//);
 });
+
+test('admin sessions: HERALD_PUBLIC_URL is reduced to its origin; session lifetimes are durations of at least 1m', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.publicOrigin, undefined);
+  assert.equal(defaults.sessionTtlMs, 12 * 3_600_000);
+  assert.equal(defaults.sessionIdleTimeoutMs, 3_600_000);
+  const set = loadConfig({
+    HERALD_PUBLIC_URL: 'https://Herald.Example.com:8443/dashboard/',
+    HERALD_SESSION_TTL: '8h',
+    HERALD_SESSION_IDLE_TIMEOUT: '15m',
+  });
+  assert.equal(set.publicOrigin, 'https://herald.example.com:8443');
+  assert.equal(set.sessionTtlMs, 8 * 3_600_000);
+  assert.equal(set.sessionIdleTimeoutMs, 15 * 60_000);
+  assert.throws(() => loadConfig({ HERALD_PUBLIC_URL: 'herald.example.com' }), /HERALD_PUBLIC_URL must be an http/);
+  assert.throws(() => loadConfig({ HERALD_SESSION_TTL: '30s' }), /HERALD_SESSION_TTL must be at least 1m/);
+});

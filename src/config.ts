@@ -46,7 +46,22 @@ const EnvSchema = z.object({
     .string()
     .refine((url) => /^rediss?:\/\//.test(url), 'HERALD_REDIS_URL must start with redis:// or rediss://')
     .optional(),
+  HERALD_REQUEST_LOG_MAX_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  HERALD_REQUEST_LOG_MAX_AGE: duration('HERALD_REQUEST_LOG_MAX_AGE')
+    .refine((ms) => ms >= 60_000, 'HERALD_REQUEST_LOG_MAX_AGE must be at least 1m')
+    .default(7 * 86_400_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_PUBLIC_URL: z
+    .string()
+    .refine((url) => /^https?:\/\/[^/?#]+/i.test(url) && URL.canParse(url), 'HERALD_PUBLIC_URL must be an http:// or https:// URL')
+    .transform((url) => new URL(url).origin)
+    .optional(),
+  HERALD_SESSION_TTL: duration('HERALD_SESSION_TTL')
+    .refine((ms) => ms >= 60_000, 'HERALD_SESSION_TTL must be at least 1m')
+    .default(12 * 3_600_000),
+  HERALD_SESSION_IDLE_TIMEOUT: duration('HERALD_SESSION_IDLE_TIMEOUT')
+    .refine((ms) => ms >= 60_000, 'HERALD_SESSION_IDLE_TIMEOUT must be at least 1m')
+    .default(3_600_000),
 });
 
 export type Engine = 'sqlite' | 'postgres';
@@ -67,7 +82,16 @@ export interface Config {
   invalidationPollMs: number;
   /** Set when several server processes share realtime delivery (socket.io Redis adapter). */
   redisUrl: string | undefined;
+  /** Request-log rows kept per workspace (0: no request log). */
+  requestLogMaxRows: number;
+  requestLogMaxAgeMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Origin (scheme://host[:port]) browsers use to reach the dashboard; admin writes must come from it. */
+  publicOrigin: string | undefined;
+  /** Admin sessions end this long after sign-in, however active. */
+  sessionTtlMs: number;
+  /** Admin sessions end after this long without a request. */
+  sessionIdleTimeoutMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -95,6 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES,
     invalidationPollMs: e.HERALD_INVALIDATION_POLL_MS,
     redisUrl: e.HERALD_REDIS_URL,
+    requestLogMaxRows: e.HERALD_REQUEST_LOG_MAX_ROWS,
+    requestLogMaxAgeMs: e.HERALD_REQUEST_LOG_MAX_AGE,
     logLevel: e.LOG_LEVEL,
+    publicOrigin: e.HERALD_PUBLIC_URL,
+    sessionTtlMs: e.HERALD_SESSION_TTL,
+    sessionIdleTimeoutMs: e.HERALD_SESSION_IDLE_TIMEOUT,
   };
 }

@@ -1,4 +1,5 @@
 import type { Kysely, LogEvent } from 'kysely';
+import { AuditService } from './audit/audit.service.js';
 import type { Config, Engine } from './config.js';
 import { ApiKeyService } from './credentials/api-keys.service.js';
 import { SecretBox } from './credentials/encryption.js';
@@ -10,6 +11,7 @@ import { openDb } from './db/client.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { RequestLogService } from './request-log/request-log.service.js';
 import { WorkspaceService } from './workspaces/workspaces.service.js';
 
 /** Everything the server and the CLI share: the database, the master key and the services. */
@@ -28,6 +30,10 @@ export interface Herald {
   apiKeys: ApiKeyService;
   publicKeys: PublicKeyService;
   signingKeys: SigningKeyService;
+  /** Append-only log of credential and security events. */
+  audit: AuditService;
+  /** Buffered log of API requests; the server starts its timers, close() writes what is left. */
+  requestLog: RequestLogService;
   close(): Promise<void>;
 }
 
@@ -46,10 +52,12 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
   const { db } = handle;
   try {
     await migrateToLatest(db, handle.engine, config.databaseSchema);
-    const workspaceSecrets = new WorkspaceSecretService(db, box, clock);
-    const workspaces = new WorkspaceService(db, box, workspaceSecrets, clock);
+    const audit = new AuditService(db, clock);
+    const workspaceSecrets = new WorkspaceSecretService(db, box, clock, audit);
+    const workspaces = new WorkspaceService(db, box, workspaceSecrets, clock, audit);
     const isFirstStart = await workspaces.bootstrap();
-    const apiKeys = new ApiKeyService(db, clock);
+    const apiKeys = new ApiKeyService(db, clock, audit);
+    const requestLog = new RequestLogService(db, clock, { maxRows: config.requestLogMaxRows, maxAgeMs: config.requestLogMaxAgeMs });
     return {
       config,
       engine: handle.engine,
@@ -61,9 +69,12 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
       workspaces,
       workspaceSecrets,
       apiKeys,
-      publicKeys: new PublicKeyService(db, clock),
-      signingKeys: new SigningKeyService(db, clock),
+      publicKeys: new PublicKeyService(db, clock, audit),
+      signingKeys: new SigningKeyService(db, clock, audit),
+      audit,
+      requestLog,
       async close() {
+        await requestLog.close();
         await apiKeys.flushUses();
         await db.destroy();
       },

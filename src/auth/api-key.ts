@@ -22,13 +22,25 @@ export async function verifyApiKey(key: string, deps: ApiKeyDeps): Promise<AuthO
   if (!record) return reject('UNAUTHENTICATED', 'invalid API key', 'API key not found (well-formed, unknown hash)');
   const now = deps.now();
   if (record.revokedAt !== null) {
-    return reject('KEY_REVOKED', 'this API key has been revoked', `API key ${record.id} revoked ${formatSpan(now - record.revokedAt)} ago`);
+    return reject(
+      'KEY_REVOKED',
+      'this API key has been revoked',
+      `API key ${record.id} revoked ${formatSpan(now - record.revokedAt)} ago`,
+      {
+        workspaceId: record.workspaceId,
+        credentialId: record.id,
+      },
+    );
   }
   if (record.expiresAt !== null && record.expiresAt <= now) {
-    return reject('KEY_EXPIRED', 'this API key has expired', `API key ${record.id} expired ${formatSpan(now - record.expiresAt)} ago`);
+    return reject('KEY_EXPIRED', 'this API key has expired', `API key ${record.id} expired ${formatSpan(now - record.expiresAt)} ago`, {
+      workspaceId: record.workspaceId,
+      credentialId: record.id,
+    });
   }
   const workspace = await deps.cache.workspaceById(record.workspaceId);
-  if (!workspace) return reject('UNAUTHENTICATED', 'invalid API key', `API key ${record.id} belongs to a missing workspace`);
+  if (!workspace)
+    return reject('UNAUTHENTICATED', 'invalid API key', `API key ${record.id} belongs to a missing workspace`, { credentialId: record.id });
   deps.noteUse(record.id, now);
   return {
     ok: true,

@@ -1,18 +1,34 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { looksLikePublicKey } from '../credentials/key-format.js';
+import { looksLikePublicKey, looksLikeWorkspaceKey } from '../credentials/key-format.js';
 import { AppError } from '../lib/errors.js';
 import { verifyApiKey } from './api-key.js';
 import type { CredentialCache } from './credential-cache.js';
-import { verifyHmacRequest } from './hmac.js';
-import type { AuthOutcome, CredentialKind, Principal } from './principal.js';
+import { parseHmacAuthorization, verifyHmacRequest } from './hmac.js';
+import type { AuthOutcome, AuthRejection, CredentialKind, Principal } from './principal.js';
 import { verifyPublicKeyRequest } from './public-key.js';
 import type { UserTokenVerifier } from './user-token.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The credential a request to an API route presented, verified or not (for the request log). */
+    presentedCredential?: PresentedCredential;
   }
 }
+
+/**
+ * What the request log may say about a presented credential: its kind and a non-secret id. The
+ * id is kept only when the text has the shape of an identifier, so a secret sent in the wrong
+ * place (a workspace secret as the workspace key, say) is never taken for one.
+ */
+export interface PresentedCredential {
+  kind: CredentialKind | 'none';
+  /** Workspace key (HMAC), API key display prefix or id, public key or its id; null if unknown. */
+  id: string | null;
+  workspaceId: string | null;
+}
+
+const API_KEY_DISPLAY_PREFIX_RE = /^hak_(?:test|live)_[0-9A-Za-z]{4}/;
 
 export interface AuthDeps {
   cache: CredentialCache;
@@ -40,6 +56,48 @@ const KIND_NAMES: Record<CredentialKind, string> = {
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Kind and non-secret id of an Authorization header, before any verification. */
+export function presentedCredentialOf(authorization: string | undefined): PresentedCredential {
+  if (!authorization) return { kind: 'none', id: null, workspaceId: null };
+  const kind = classifyAuthorization(authorization);
+  let id: string | null = null;
+  if (kind === 'api_key') {
+    // The display prefix (`hak_test_Ab3x`), as key lists show it: never more of the key.
+    id = API_KEY_DISPLAY_PREFIX_RE.exec(BEARER_RE.exec(authorization)?.[1] ?? '')?.[0] ?? null;
+  } else if (kind === 'hmac') {
+    const workspaceKey = parseHmacAuthorization(authorization)?.workspaceKey ?? '';
+    id = looksLikeWorkspaceKey(workspaceKey) ? workspaceKey : null;
+  } else if (looksLikePublicKey(authorization.trim())) {
+    id = authorization.trim();
+  }
+  return { kind, id, workspaceId: null };
+}
+
+/**
+ * Names the workspace and credential of a rejected request where that can be known, so the
+ * rejection appears in that workspace's request log. Lookups go through the credential cache and
+ * happen only for rejections the mechanism did not already attribute.
+ */
+async function attributeRejection(request: FastifyRequest, outcome: AuthRejection, deps: AuthDeps): Promise<void> {
+  const presented = request.presentedCredential ?? presentedCredentialOf(header(request, 'authorization'));
+  let workspaceId = outcome.workspaceId ?? null;
+  let id = outcome.credentialId ?? presented.id;
+  try {
+    if (workspaceId === null && presented.id !== null) {
+      if (presented.kind === 'hmac') {
+        workspaceId = (await deps.cache.workspaceByKey(presented.id))?.id ?? null;
+      } else if (presented.kind === 'public_key') {
+        const record = await deps.cache.publicKey(presented.id);
+        workspaceId = record?.workspaceId ?? null;
+        id = record?.id ?? id;
+      }
+    }
+  } catch {
+    // Attribution is for the log only; the client still gets the real rejection.
+  }
+  request.presentedCredential = { kind: presented.kind, id, workspaceId };
 }
 
 async function authenticate(request: FastifyRequest, accepts: readonly CredentialKind[], deps: AuthDeps): Promise<AuthOutcome> {
@@ -96,9 +154,17 @@ export function routeGroup(
   register: (group: FastifyInstance) => void,
 ): void {
   void app.register(async (group) => {
+    // onRequest, so that requests failing before authentication (body too large, bad JSON) still
+    // tell the request log what they presented.
+    group.addHook('onRequest', async (request) => {
+      request.presentedCredential = presentedCredentialOf(header(request, 'authorization'));
+    });
     group.addHook('preHandler', async (request) => {
       const outcome = await authenticate(request, accepts, deps);
-      if (!outcome.ok) throw new AppError(outcome.code, outcome.message, { detail: outcome.reason });
+      if (!outcome.ok) {
+        await attributeRejection(request, outcome, deps);
+        throw new AppError(outcome.code, outcome.message, { detail: outcome.reason });
+      }
       request.principal = outcome.principal;
     });
     register(group);

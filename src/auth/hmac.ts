@@ -111,6 +111,9 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
   return reject(
     'SIGNATURE_INVALID',
     'request signature does not match; sign with the workspace secret over METHOD, body MD5, Content-Type, Date and path',
+    // The string-to-sign holds no secret (method, body MD5, Content-Type, Date, target); it is
+    // what a developer needs to find which part their client signed differently.
     `HMAC mismatch against ${secrets.length} valid secret(s); server string-to-sign ${JSON.stringify(canonical)}`,
+    { workspaceId: workspace.id, credentialId: workspace.workspaceKey },
   );
 }

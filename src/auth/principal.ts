@@ -17,8 +17,22 @@ export interface Principal {
   signingKeyId: string | null;
 }
 
-/** Outcome of one mechanism: a principal, or the precise reason for the request log. */
-export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; code: AuthFailureCode; message: string; reason: string };
+/**
+ * Outcome of one mechanism: a principal, or the precise reason for the request log. A rejection
+ * names the workspace and credential id when the mechanism got that far (a revoked key, a bad
+ * signature under a known workspace key), so the rejection shows up in that workspace's log.
+ */
+export type AuthOutcome = { ok: true; principal: Principal } | AuthRejection;
+
+export interface AuthRejection {
+  ok: false;
+  code: AuthFailureCode;
+  message: string;
+  reason: string;
+  workspaceId?: string;
+  /** Never a secret: API key id, public key id, workspace key. */
+  credentialId?: string;
+}
 
 export type AuthFailureCode =
   | 'UNAUTHENTICATED'
@@ -31,6 +45,11 @@ export type AuthFailureCode =
   | 'FORBIDDEN'
   | 'ORIGIN_NOT_ALLOWED';
 
-export function reject(code: AuthFailureCode, message: string, reason: string = message): AuthOutcome {
-  return { ok: false, code, message, reason };
+export function reject(
+  code: AuthFailureCode,
+  message: string,
+  reason: string = message,
+  subject: { workspaceId?: string; credentialId?: string } = {},
+): AuthOutcome {
+  return { ok: false, code, message, reason, ...subject };
 }

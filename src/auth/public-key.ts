@@ -20,13 +20,16 @@ export async function verifyPublicKeyRequest(
 ): Promise<AuthOutcome> {
   const record = await deps.cache.publicKey(publicKey);
   if (!record) return reject('UNAUTHENTICATED', 'invalid public key', 'public key not found');
-  if (record.revokedAt !== null) return reject('KEY_REVOKED', 'this public key has been revoked', `public key ${record.id} revoked`);
+  const subject = { workspaceId: record.workspaceId, credentialId: record.id };
+  if (record.revokedAt !== null)
+    return reject('KEY_REVOKED', 'this public key has been revoked', `public key ${record.id} revoked`, subject);
   // Origins protect browsers only; a request without Origin is not from a browser page.
   if (origin !== undefined && record.allowedOrigins.length > 0 && !record.allowedOrigins.includes(origin)) {
     return reject(
       'ORIGIN_NOT_ALLOWED',
       `origin ${origin} is not allowed for this public key`,
       `origin ${origin} not in allowed origins of public key ${record.id}`,
+      subject,
     );
   }
   const workspace = await deps.cache.workspaceById(record.workspaceId);
@@ -45,12 +48,13 @@ export async function verifyPublicKeyRequest(
         'UNAUTHENTICATED',
         'enhanced security mode is on: send a signed user token in the x-ss-signature header',
         'user token missing and enhanced security mode is on',
+        subject,
       );
     }
     return { ok: true, principal: { ...base, subscriberId: null, tenantScope: null, signingKeyId: null } };
   }
   const outcome = await deps.tokens.verify(userToken, workspace.id, await deps.cache.signingKeys(workspace.id));
-  if (!outcome.ok) return reject(outcome.code, outcome.message, outcome.reason);
+  if (!outcome.ok) return reject(outcome.code, outcome.message, outcome.reason, subject);
   return {
     ok: true,
     principal: {

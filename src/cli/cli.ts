@@ -46,6 +46,18 @@ Notification categories
 User tokens
   token sign --key <PEM | Base64 | @file> --user <distinct_id> [--tenant T ...] [--ttl 1h]
 
+Dashboard accounts and admin API service tokens
+  admin create --email E --role owner|admin|developer|viewer [--password-stdin]
+                                            the password comes from stdin, or a prompt on a terminal
+  admin list
+  admin set-role <email|id> <role>
+  admin disable <email|id>
+  admin enable <email|id>
+  admin set-password <email|id> [--password-stdin]   also signs the account out everywhere
+  service-token create --name N --role admin|developer|viewer [--workspace <ws> ...] [--expires-in 90d]
+  service-token list
+  service-token revoke <id>
+
 <ws> is a workspace slug (staging, production, ...). Configuration comes from the environment
 (HERALD_DATA_DIR, DATABASE_URL, HERALD_MASTER_KEY, ...): see README.`;
 
@@ -62,6 +74,10 @@ const OPTIONS = {
   user: { type: 'string' },
   tenant: { type: 'string', multiple: true },
   ttl: { type: 'string' },
+  email: { type: 'string' },
+  role: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  workspace: { type: 'string', multiple: true },
 } as const;
 
 const COMMON = ['json', 'help', 'version'];
@@ -73,6 +89,9 @@ const ALLOWED_OPTIONS: Record<string, string[]> = {
   'signing-key create': ['name'],
   'signing-key import': ['name'],
   'token sign': ['key', 'user', 'tenant', 'ttl'],
+  'admin create': ['email', 'role', 'password-stdin'],
+  'admin set-password': ['password-stdin'],
+  'service-token create': ['name', 'role', 'workspace', 'expires-in'],
 };
 
 function version(): string {

@@ -9,9 +9,12 @@ import { publicKeyOf, readPrivateSigningKey, SigningKeyFormatError, thumbprintOf
 import { openDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { parseDuration } from '../lib/duration.js';
+import type { AuditActor } from '../audit/audit.types.js';
+import { createAdminGroupDeps } from '../admin/admin-group.js';
 import { serve } from '../main.js';
 import { openHerald, type Herald } from '../runtime.js';
 import { formatTime, table, UsageError } from './output.js';
+import { readNewPassword } from './password-input.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
 import { CategoryService } from '../preferences/categories.service.js';
 
@@ -88,6 +91,11 @@ function createdBy(): string {
   }
 }
 
+/** Whoever runs the CLI, for the audit log: shell access to the data is the credential here. */
+function cliActor(): AuditActor {
+  return { type: 'cli', id: null, label: createdBy(), ip: null };
+}
+
 const ONCE_WARNING = 'This is the only time it is shown. Store it now; Herald keeps only a hash.';
 
 export const COMMANDS: Record<string, Command> = {
@@ -148,7 +156,7 @@ export const COMMANDS: Record<string, Command> = {
     const modeText = option(inv, 'mode');
     if (modeText !== undefined && modeText !== 'test' && modeText !== 'live') throw new UsageError('--mode must be test or live');
     return withHerald(async (h) => {
-      const w = await h.workspaces.create({ slug, name: option(inv, 'name'), mode: modeText as WorkspaceMode | undefined });
+      const w = await h.workspaces.create({ slug, name: option(inv, 'name'), mode: modeText as WorkspaceMode | undefined }, cliActor());
       return {
         json: {
           id: w.id,
@@ -167,7 +175,7 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'workspace');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const secret = await h.workspaceSecrets.reveal(w.id);
+      const secret = await h.workspaceSecrets.revealTo(w.id, cliActor());
       return {
         json: { workspace_key: w.workspaceKey, workspace_secret: secret },
         text: `Workspace key:    ${w.workspaceKey}\nWorkspace secret: ${secret}`,
@@ -181,7 +189,7 @@ export const COMMANDS: Record<string, Command> = {
     return withHerald(async (h) => {
       const graceMs = graceText === undefined ? h.config.secretGracePeriodMs : duration(graceText, '--grace', true);
       const w = await h.workspaces.get(ref);
-      const rotated = await h.workspaceSecrets.rotate(w, graceMs);
+      const rotated = await h.workspaceSecrets.rotate(w, graceMs, cliActor());
       const until = rotated.previous_valid_until;
       return {
         json: { workspace_key: w.workspaceKey, workspace_secret: rotated.workspace_secret, previous_valid_until: until },
@@ -202,7 +210,7 @@ export const COMMANDS: Record<string, Command> = {
     const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy() });
+      const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy() }, cliActor());
       return {
         json: { ...key, workspace: w.slug },
         text: `API key "${key.name}" (${key.id}) for ${w.slug}${key.expires_at ? `, expires ${formatTime(key.expires_at)}` : ''}:\n\n  ${key.key}\n\n${ONCE_WARNING}`,
@@ -236,7 +244,7 @@ export const COMMANDS: Record<string, Command> = {
     const id = arg(inv, 1, 'id');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.apiKeys.revoke(w, id);
+      const key = await h.apiKeys.revoke(w, id, cliActor());
       return { json: key, text: `Revoked API key ${key.id} ("${key.name}"). Running servers reject it within a second.` };
     });
   },
@@ -245,7 +253,11 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'workspace');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.publicKeys.create(w, { name: option(inv, 'name'), allowedOrigins: optionList(inv, 'allowed-origin') });
+      const key = await h.publicKeys.create(
+        w,
+        { name: option(inv, 'name'), allowedOrigins: optionList(inv, 'allowed-origin') },
+        cliActor(),
+      );
       return {
         json: { ...key, workspace: w.slug },
         text: `Public key ${key.id} for ${w.slug}: ${key.key}\nAllowed origins: ${key.allowed_origins.length ? key.allowed_origins.join(', ') : 'any'}`,
@@ -278,7 +290,7 @@ export const COMMANDS: Record<string, Command> = {
     const id = arg(inv, 1, 'id');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.publicKeys.revoke(w, id);
+      const key = await h.publicKeys.revoke(w, id, cliActor());
       return { json: key, text: `Revoked public key ${key.id}.` };
     });
   },
@@ -287,7 +299,7 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'workspace');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.signingKeys.create(w, { name: option(inv, 'name') });
+      const key = await h.signingKeys.create(w, { name: option(inv, 'name') }, cliActor());
       return {
         json: { ...key, workspace: w.slug },
         text:
@@ -315,7 +327,7 @@ export const COMMANDS: Record<string, Command> = {
     const kid = arg(inv, 1, 'kid');
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.signingKeys.revoke(w, kid);
+      const key = await h.signingKeys.revoke(w, kid, cliActor());
       return { json: key, text: `Revoked signing key ${key.kid}; tokens it signed stop working within a second.` };
     });
   },
@@ -331,7 +343,7 @@ export const COMMANDS: Record<string, Command> = {
     }
     return withHerald(async (h) => {
       const w = await h.workspaces.get(ref);
-      const key = await h.signingKeys.import(w, { publicKeyPem: pem, name: option(inv, 'name') });
+      const key = await h.signingKeys.import(w, { publicKeyPem: pem, name: option(inv, 'name') }, cliActor());
       return { json: { ...key, workspace: w.slug }, text: `Imported signing key ${key.kid} into ${w.slug}.` };
     });
   },
@@ -341,7 +353,7 @@ export const COMMANDS: Record<string, Command> = {
     const state = inv.positionals[1];
     if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError('enhanced-security takes on or off');
     return withHerald(async (h) => {
-      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setEnhancedSecurity(ref, state === 'on');
+      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setEnhancedSecurity(ref, state === 'on', cliActor());
       return {
         json: { workspace: w.slug, enhanced_security: w.isEnhancedSecurity },
         text: `Enhanced security mode is ${w.isEnhancedSecurity ? 'on' : 'off'} in ${w.slug}.${
@@ -471,5 +483,125 @@ export const COMMANDS: Record<string, Command> = {
       .setExpirationTime(nowS + Math.floor(ttlMs / 1000))
       .sign(privateKey);
     return { json: { token, kid, expires_at: (nowS + Math.floor(ttlMs / 1000)) * 1000 }, text: token };
+  },
+  async 'admin create'(inv) {
+    const email = option(inv, 'email');
+    const role = option(inv, 'role');
+    if (email === undefined) throw new UsageError('--email is required');
+    if (role === undefined) throw new UsageError('--role is required: owner, admin, developer or viewer (the first account: owner)');
+    const password = await readNewPassword(inv.options['password-stdin'] === true);
+    return withHerald(async (h) => {
+      const account = await createAdminGroupDeps(h).accounts.create({ email, password, role }, { kind: 'cli' }, cliActor());
+      return {
+        json: account,
+        text: `Created ${account.role} account ${account.email} (${account.id}). It can sign in to the dashboard now.`,
+      };
+    });
+  },
+
+  async 'admin list'() {
+    return withHerald(async (h) => {
+      const accounts = await createAdminGroupDeps(h).accounts.list();
+      const text = table(
+        accounts.map((a) => ({
+          id: a.id,
+          email: a.email,
+          role: a.role,
+          status: a.status,
+          created: formatTime(a.created_at),
+          'last login': formatTime(a.last_login_at),
+        })),
+        ['id', 'email', 'role', 'status', 'created', 'last login'],
+      );
+      return { json: accounts, text };
+    });
+  },
+
+  async 'admin set-role'(inv) {
+    const ref = arg(inv, 0, 'email|id');
+    const role = arg(inv, 1, 'role');
+    return withHerald(async (h) => {
+      const account = await createAdminGroupDeps(h).accounts.update(ref, { role }, { kind: 'cli' }, cliActor());
+      return { json: account, text: `${account.email} is now ${account.role}.` };
+    });
+  },
+
+  async 'admin disable'(inv) {
+    const ref = arg(inv, 0, 'email|id');
+    return withHerald(async (h) => {
+      const account = await createAdminGroupDeps(h).accounts.update(ref, { disabled: true }, { kind: 'cli' }, cliActor());
+      return { json: account, text: `Disabled ${account.email}; its sessions have ended.` };
+    });
+  },
+
+  async 'admin enable'(inv) {
+    const ref = arg(inv, 0, 'email|id');
+    return withHerald(async (h) => {
+      const account = await createAdminGroupDeps(h).accounts.update(ref, { disabled: false }, { kind: 'cli' }, cliActor());
+      return { json: account, text: `Enabled ${account.email}.` };
+    });
+  },
+
+  async 'admin set-password'(inv) {
+    const ref = arg(inv, 0, 'email|id');
+    const password = await readNewPassword(inv.options['password-stdin'] === true);
+    return withHerald(async (h) => {
+      const account = await createAdminGroupDeps(h).accounts.setPassword(ref, password, cliActor());
+      return { json: account, text: `Set a new password for ${account.email}; its sessions have ended.` };
+    });
+  },
+
+  async 'service-token create'(inv) {
+    const name = option(inv, 'name');
+    const role = option(inv, 'role');
+    if (name === undefined) throw new UsageError('--name is required (what the token is for, e.g. --name terraform)');
+    if (role === undefined) throw new UsageError('--role is required: admin, developer or viewer');
+    const workspaces = optionList(inv, 'workspace');
+    const expiresText = option(inv, 'expires-in');
+    const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
+    return withHerald(async (h) => {
+      const created = await createAdminGroupDeps(h).serviceTokens.create(
+        { name, role, workspaces: workspaces.length > 0 ? workspaces : '*', expiresInMs },
+        { kind: 'cli' },
+        cliActor(),
+      );
+      const scope = created.workspace_ids === '*' ? 'every workspace' : `${created.workspace_ids.length} workspace(s)`;
+      return {
+        json: created,
+        text:
+          `Service token "${created.name}" (${created.id}), role ${created.role}, ${scope}` +
+          `${created.expires_at ? `, expires ${formatTime(created.expires_at)}` : ''}:\n\n  ${created.token}\n\n` +
+          `Send it as Authorization: ServiceToken <token>. ${ONCE_WARNING}`,
+      };
+    });
+  },
+
+  async 'service-token list'() {
+    return withHerald(async (h) => {
+      const tokens = await createAdminGroupDeps(h).serviceTokens.list();
+      const slugs = new Map((await h.workspaces.list()).map((w) => [w.id, w.slug]));
+      const text = table(
+        tokens.map((t) => ({
+          id: t.id,
+          name: t.name,
+          prefix: `${t.display_prefix}…`,
+          role: t.role,
+          workspaces: t.workspace_ids === '*' ? '*' : t.workspace_ids.map((id) => slugs.get(id) ?? id).join(' '),
+          status: t.status,
+          'last used': formatTime(t.last_used_at),
+          expires: formatTime(t.expires_at),
+        })),
+        ['id', 'name', 'prefix', 'role', 'workspaces', 'status', 'last used', 'expires'],
+      );
+      return { json: tokens, text };
+    });
+  },
+
+  async 'service-token revoke'(inv) {
+    const id = arg(inv, 0, 'id');
+    return withHerald(async (h) => {
+      const token = await createAdminGroupDeps(h).serviceTokens.revoke(id, { kind: 'cli' }, cliActor());
+      return { json: token, text: `Revoked service token ${token.id} ("${token.name}"); it is refused from the next request on.` };
+    });
   },
 };

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditService, auditEntry } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -40,11 +42,15 @@ const MAX_NAME_CHARS = 100;
 
 export class ApiKeyService {
   readonly #pendingUses = new Map<string, number>();
+  private readonly audit: AuditService;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    audit?: AuditService,
+  ) {
+    this.audit = audit ?? new AuditService(db, clock);
+  }
 
   private view(row: ApiKeyRow): ApiKeyView {
     const now = this.clock.now();
@@ -66,6 +72,7 @@ export class ApiKeyService {
   async create(
     workspace: { id: string; mode: WorkspaceMode },
     input: { name: string; expiresInMs?: number | undefined; createdBy?: string | undefined },
+    actor: AuditActor = SYSTEM_ACTOR,
   ): Promise<CreatedApiKey> {
     const name = input.name.trim();
     if (name.length === 0 || name.length > MAX_NAME_CHARS) {
@@ -88,7 +95,19 @@ export class ApiKeyService {
       last_used_at: null,
       revoked_at: null,
     };
-    await insertApiKey(this.db, row);
+    await this.db.transaction().execute(async (trx) => {
+      await insertApiKey(trx, row);
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'api_key.created',
+          targetType: 'api_key',
+          targetId: row.id,
+          details: { name, display_prefix: row.display_prefix, expires_at: row.expires_at },
+        }),
+        trx,
+      );
+    });
     return { ...this.view(row), key: generated.key };
   }
 
@@ -97,7 +116,7 @@ export class ApiKeyService {
     return (await listApiKeys(this.db, workspaceId)).map((row) => this.view(row));
   }
 
-  async revoke(workspace: { id: string; slug: string }, id: string): Promise<ApiKeyView> {
+  async revoke(workspace: { id: string; slug: string }, id: string, actor: AuditActor = SYSTEM_ACTOR): Promise<ApiKeyView> {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const row = await findApiKey(trx, workspace.id, id);
@@ -106,6 +125,16 @@ export class ApiKeyService {
       if (row.revoked_at !== null) return this.view(row);
       await markRevoked(trx, 'api_keys', workspace.id, id, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'api_key', entityId: id, at: now });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'api_key.revoked',
+          targetType: 'api_key',
+          targetId: id,
+          details: { name: row.name },
+        }),
+        trx,
+      );
       return this.view({ ...row, revoked_at: now });
     });
   }

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   checkApiKeyFormat,
+  checkServiceTokenFormat,
   checkWorkspaceSecretFormat,
   generateApiKey,
   generatePublicKey,
+  generateServiceToken,
   generateWorkspaceKey,
   generateWorkspaceSecret,
   hashApiKey,
@@ -74,4 +76,16 @@ test('workspace secrets and public keys have their own recognisable formats', ()
   const publicKey = generatePublicKey('test');
   assert.ok(looksLikePublicKey(publicKey));
   assert.equal(looksLikePublicKey(secret), false);
+});
+
+test('service tokens: hst_ prefix, 30 random base62, CRC32; a changed character fails offline', () => {
+  const { key, hash, displayPrefix } = generateServiceToken();
+  assert.match(key, /^hst_[0-9A-Za-z]{36}$/);
+  assert.equal(hash, hashApiKey(key));
+  assert.equal(displayPrefix, key.slice(0, 8));
+  assert.deepEqual(checkServiceTokenFormat(key), { ok: true });
+  const flipped = `${key.slice(0, 10)}${key[10] === 'a' ? 'b' : 'a'}${key.slice(11)}`;
+  assert.equal(checkServiceTokenFormat(flipped).ok, false);
+  assert.equal(checkServiceTokenFormat(key.slice(0, -1)).ok, false);
+  assert.equal(checkServiceTokenFormat(`hak_${key.slice(4)}`).ok, false);
 });

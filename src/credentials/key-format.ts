@@ -9,6 +9,7 @@ import { sha256Hex } from '../lib/crypto.js';
  *   workspace secret  hws_<mode>_<40 base62><6 base62 CRC32>       ≈238 random bits
  *   API key           hak_<mode>_<30 base62><6 base62 CRC32>       ≈178 random bits
  *   public key        hpk_<mode>_<24 base62>                       identifier, not secret
+ *   service token     hst_<30 base62><6 base62 CRC32>              ≈178 random bits; admin API, no mode
  *
  * `<mode>` is `test` or `live` (the workspace's mode) so a key tells where it belongs.
  * The CRC32 lets a secret scanner, or Herald itself, reject a lookalike or a typo offline.
@@ -23,8 +24,9 @@ const WORKSPACE_SECRET_RANDOM_CHARS = 40;
 const API_KEY_RANDOM_CHARS = 30;
 const PUBLIC_KEY_RANDOM_CHARS = 24;
 const API_KEY_DISPLAY_RANDOM_CHARS = 4;
+const SERVICE_TOKEN_RANDOM_CHARS = 30;
 
-const PREFIX = { workspaceKey: 'hwk', workspaceSecret: 'hws', apiKey: 'hak', publicKey: 'hpk' } as const;
+const PREFIX = { workspaceKey: 'hwk', workspaceSecret: 'hws', apiKey: 'hak', publicKey: 'hpk', serviceToken: 'hst' } as const;
 
 function checksumOf(body: string): string {
   return encodeBase62Fixed(crc32(body), CHECKSUM_CHARS);
@@ -104,4 +106,28 @@ export function looksLikePublicKey(text: string): boolean {
 
 export function looksLikeWorkspaceKey(text: string): boolean {
   return new RegExp(`^${PREFIX.workspaceKey}_(test|live)_[0-9A-Za-z]{${WORKSPACE_KEY_RANDOM_CHARS}}$`).test(text);
+}
+
+/**
+ * Service tokens (admin API automation) belong to the installation, not to one workspace, so
+ * they carry no mode. Same recipe as API keys: checksummed, shown once, stored as SHA-256.
+ */
+export function generateServiceToken(): GeneratedApiKey {
+  const key = withChecksum(`${PREFIX.serviceToken}_${randomBase62(SERVICE_TOKEN_RANDOM_CHARS)}`);
+  return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, `${PREFIX.serviceToken}_`.length + API_KEY_DISPLAY_RANDOM_CHARS) };
+}
+
+/** Offline validity check of a service token: prefix, length, alphabet, CRC32. */
+export function checkServiceTokenFormat(text: string): { ok: true } | { ok: false; reason: string } {
+  const prefix = `${PREFIX.serviceToken}_`;
+  if (!text.startsWith(prefix)) return { ok: false, reason: `not a Herald service token (expected it to start with ${prefix})` };
+  const rest = text.slice(prefix.length);
+  if (rest.length !== SERVICE_TOKEN_RANDOM_CHARS + CHECKSUM_CHARS) {
+    return { ok: false, reason: 'malformed service token: wrong length (truncated or padded when copied?)' };
+  }
+  if (!isBase62(rest)) return { ok: false, reason: 'malformed service token: invalid characters' };
+  if (checksumOf(text.slice(0, -CHECKSUM_CHARS)) !== text.slice(-CHECKSUM_CHARS)) {
+    return { ok: false, reason: 'malformed service token: checksum mismatch (a character was changed or mistyped)' };
+  }
+  return { ok: true };
 }

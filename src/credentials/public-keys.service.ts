@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditService, auditEntry } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -67,14 +69,20 @@ function toView(row: PublicKeyRow): PublicKeyView {
 }
 
 export class PublicKeyService {
+  private readonly audit: AuditService;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    audit?: AuditService,
+  ) {
+    this.audit = audit ?? new AuditService(db, clock);
+  }
 
   async create(
     workspace: { id: string; mode: WorkspaceMode },
     input: { name?: string | undefined; allowedOrigins?: string[] | undefined },
+    actor: AuditActor = SYSTEM_ACTOR,
   ): Promise<PublicKeyView> {
     const name = (input.name ?? 'Public key').trim();
     if (name.length === 0 || name.length > MAX_NAME_CHARS)
@@ -89,7 +97,19 @@ export class PublicKeyService {
       created_at: this.clock.now(),
       revoked_at: null,
     };
-    await insertPublicKey(this.db, row);
+    await this.db.transaction().execute(async (trx) => {
+      await insertPublicKey(trx, row);
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'public_key.created',
+          targetType: 'public_key',
+          targetId: row.id,
+          details: { name, allowed_origins: origins },
+        }),
+        trx,
+      );
+    });
     return toView(row);
   }
 
@@ -98,7 +118,7 @@ export class PublicKeyService {
   }
 
   /** Revokes by id (or by the key itself). */
-  async revoke(workspace: { id: string; slug: string }, ref: string): Promise<PublicKeyView> {
+  async revoke(workspace: { id: string; slug: string }, ref: string, actor: AuditActor = SYSTEM_ACTOR): Promise<PublicKeyView> {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const row = await findPublicKey(trx, workspace.id, ref);
@@ -106,6 +126,16 @@ export class PublicKeyService {
       if (row.revoked_at !== null) return toView(row);
       await markRevoked(trx, 'public_keys', workspace.id, row.id, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'public_key', entityId: row.id, at: now });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'public_key.revoked',
+          targetType: 'public_key',
+          targetId: row.id,
+          details: { name: row.name },
+        }),
+        trx,
+      );
       return toView({ ...row, revoked_at: now });
     });
   }

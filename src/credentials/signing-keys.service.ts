@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditService, auditEntry } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -50,13 +52,22 @@ function checkName(name: string): string {
 }
 
 export class SigningKeyService {
+  private readonly audit: AuditService;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    audit?: AuditService,
+  ) {
+    this.audit = audit ?? new AuditService(db, clock);
+  }
 
   /** Several keys may be active at once, so a new key can be rolled out before the old one is revoked. */
-  async create(workspace: { id: string }, input: { name?: string | undefined }): Promise<CreatedSigningKey> {
+  async create(
+    workspace: { id: string },
+    input: { name?: string | undefined },
+    actor: AuditActor = SYSTEM_ACTOR,
+  ): Promise<CreatedSigningKey> {
     const name = checkName(input.name ?? 'Signing key');
     const generated = await generateSigningKey();
     const row: SigningKeyRow = {
@@ -72,12 +83,26 @@ export class SigningKeyService {
       await insertSigningKey(trx, row);
       // Running servers cache each workspace's active key list: tell them it grew.
       await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: row.id, at: row.created_at });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'signing_key.created',
+          targetType: 'signing_key',
+          targetId: row.id,
+          details: { name, algorithm: 'ES256' },
+        }),
+        trx,
+      );
     });
     return { ...toView(row), pem: generated.privateKeyPem, base64: generated.privateKeyBase64 };
   }
 
   /** Registers a customer's own ES256 public key. */
-  async import(workspace: { id: string }, input: { publicKeyPem: string; name?: string | undefined }): Promise<SigningKeyView> {
+  async import(
+    workspace: { id: string },
+    input: { publicKeyPem: string; name?: string | undefined },
+    actor: AuditActor = SYSTEM_ACTOR,
+  ): Promise<SigningKeyView> {
     const name = checkName(input.name ?? 'Imported key');
     let parsed: ReturnType<typeof readPublicSigningKey>;
     try {
@@ -102,6 +127,16 @@ export class SigningKeyService {
       }
       await insertSigningKey(trx, row);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: row.id, at: row.created_at });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'signing_key.imported',
+          targetType: 'signing_key',
+          targetId: row.id,
+          details: { name, algorithm: 'ES256' },
+        }),
+        trx,
+      );
       return toView(row);
     });
   }
@@ -114,7 +149,7 @@ export class SigningKeyService {
     return (await listActiveSigningKeys(this.db, workspaceId)).map((row) => ({ kid: row.id, publicKeyPem: row.public_key_pem }));
   }
 
-  async revoke(workspace: { id: string; slug: string }, kid: string): Promise<SigningKeyView> {
+  async revoke(workspace: { id: string; slug: string }, kid: string, actor: AuditActor = SYSTEM_ACTOR): Promise<SigningKeyView> {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const row = await findSigningKeyById(trx, kid);
@@ -123,6 +158,16 @@ export class SigningKeyService {
       if (row.revoked_at !== null) return toView(row);
       await markRevoked(trx, 'signing_keys', workspace.id, kid, now);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'signing_key', entityId: kid, at: now });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'signing_key.revoked',
+          targetType: 'signing_key',
+          targetId: kid,
+          details: { name: row.name },
+        }),
+        trx,
+      );
       return toView({ ...row, revoked_at: now });
     });
   }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditService, auditEntry } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -20,11 +22,16 @@ export interface RotatedSecret {
 }
 
 export class WorkspaceSecretService {
+  private readonly audit: AuditService;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
     private readonly clock: Clock,
-  ) {}
+    audit?: AuditService,
+  ) {
+    this.audit = audit ?? new AuditService(db, clock);
+  }
 
   static aadFor(workspaceId: string, secretId: string): string {
     // Binds each ciphertext to its row: moved to another workspace it no longer decrypts.
@@ -44,9 +51,20 @@ export class WorkspaceSecretService {
     });
   }
 
+  /** The current secret, for Herald's own use (signing webhooks). Showing it to someone goes through revealTo. */
   async reveal(workspaceId: string): Promise<string> {
     const row = await findCurrentSecret(this.db, workspaceId);
     if (!row) throw new AppError('INTERNAL', 'workspace has no current secret; rotate it to issue one');
+    return this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id));
+  }
+
+  /** The current secret, shown to `actor`: audited first, so an unrecorded disclosure cannot happen. */
+  async revealTo(workspaceId: string, actor: AuditActor): Promise<string> {
+    const row = await findCurrentSecret(this.db, workspaceId);
+    if (!row) throw new AppError('INTERNAL', 'workspace has no current secret; rotate it to issue one');
+    await this.audit.record(
+      auditEntry(actor, { workspaceId, action: 'workspace_secret.revealed', targetType: 'workspace_secret', targetId: row.id }),
+    );
     return this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id));
   }
 
@@ -63,7 +81,7 @@ export class WorkspaceSecretService {
    * Issues a new current secret. The one it replaces stays valid for `graceMs` (0 ends it now);
    * anything older that was still in grace ends now, so at most two secrets are ever valid.
    */
-  async rotate(workspace: { id: string; mode: WorkspaceMode }, graceMs: number): Promise<RotatedSecret> {
+  async rotate(workspace: { id: string; mode: WorkspaceMode }, graceMs: number, actor: AuditActor = SYSTEM_ACTOR): Promise<RotatedSecret> {
     if (!Number.isSafeInteger(graceMs) || graceMs < 0)
       throw new AppError('VALIDATION_FAILED', 'grace period must be a non-negative duration');
     const now = this.clock.now();
@@ -87,6 +105,16 @@ export class WorkspaceSecretService {
         expires_at: null,
       });
       await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace_secret', entityId: id, at: now });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: 'workspace_secret.rotated',
+          targetType: 'workspace_secret',
+          targetId: id,
+          details: { grace_ms: graceMs, previous_valid_until: previousValidUntil },
+        }),
+        trx,
+      );
     });
     return { workspace_secret: secret, previous_valid_until: previousValidUntil };
   }

@@ -1,8 +1,10 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Engine } from '../config.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { notificationsMigration } from './migrations/0002-notifications.js';
 import { inboxMigration } from './migrations/0003-inbox.js';
+import { adminMigration } from './migrations/0004-admin.js';
+import { logsMigration } from './migrations/0005-logs.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -11,6 +13,8 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0001-initial': initialMigration(engine),
     '0002-notifications': notificationsMigration(engine),
     '0003-inbox': inboxMigration(engine),
+    '0004-admin': adminMigration(engine),
+    '0005-logs': logsMigration(engine),
   };
 }
 
@@ -18,19 +22,55 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** Applies every pending migration. Safe to run from several processes at once (Kysely takes a lock). */
+const MIGRATIONS_TABLE = 'herald_migrations';
+
+/** Migrations recorded by Kysely's Migrator, which the first Herald builds used; looked up in our own schema only. */
+async function kyselyApplied(db: Kysely<Database>, engine: Engine): Promise<string[]> {
+  const exists =
+    engine === 'postgres'
+      ? (await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(db)).rows[0]?.found
+      : (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db)).rows[0]
+          ?.name;
+  if (!exists) return [];
+  return (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((row) => row.name);
+}
+
+/**
+ * Applies every pending migration, in name order, all in one transaction. Safe to run from several
+ * processes at once: PostgreSQL serialises runs with an advisory lock per schema; SQLite with its
+ * write lock, taken by the first statement so the "what is applied" read happens under it.
+ *
+ * Herald does not use Kysely's Migrator: it finds its bookkeeping tables through whole-database
+ * introspection, which fails ("schema … does not exist") while any other schema of the same
+ * PostgreSQL database is being dropped, and without a schema option it mistakes another schema's
+ * tables for its own.
+ */
 export async function migrateToLatest(db: Kysely<Database>, engine: Engine, schema: string | undefined): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrationsFor(engine) },
-    // Kysely looks for its bookkeeping tables in every schema unless told which one: without
-    // this, another schema's kysely_migration table (another Herald, another app) would be taken for ours.
-    ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
-  });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
-  if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`);
+  const migrations = migrationsFor(engine);
+  const names = Object.keys(migrations).sort();
+  const applied: string[] = [];
+  let current = '';
+  try {
+    await db.transaction().execute(async (trx) => {
+      if (engine === 'postgres') {
+        await sql`select pg_advisory_xact_lock(hashtext(${`herald-migrate:${schema ?? 'public'}`}))`.execute(trx);
+      }
+      // On SQLite this write is the transaction's first statement, so it takes the write lock.
+      await sql`create table if not exists ${sql.table(MIGRATIONS_TABLE)} (name text primary key, applied_at bigint not null)`.execute(trx);
+      const done = new Set(
+        (await sql<{ name: string }>`select name from ${sql.table(MIGRATIONS_TABLE)}`.execute(trx)).rows.map((row) => row.name),
+      );
+      if (done.size === 0) for (const name of await kyselyApplied(trx, engine)) done.add(name);
+      for (const name of names) {
+        if (done.has(name)) continue;
+        current = name;
+        await (migrations[name] as Migration).up(trx as unknown as Kysely<unknown>);
+        await sql`insert into ${sql.table(MIGRATIONS_TABLE)} (name, applied_at) values (${name}, ${Date.now()})`.execute(trx);
+        applied.push(name);
+      }
+    });
+  } catch (error) {
+    throw new MigrationError(`migration ${current || '(setup)'} failed: ${(error as Error).message}`, { cause: error });
   }
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return applied;
 }

@@ -313,6 +313,94 @@ export interface JobsTable {
   updated_at: number;
 }
 
+/** One API request (src/request-log/). Times are epoch ms; `workspace_id` null when unknown. */
+export interface RequestLogTable {
+  seq: Generated<number>;
+  request_id: string;
+  workspace_id: string | null;
+  created_at: number;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Route pattern, null when no route matched. */
+  route: string | null;
+  status: number;
+  latency_ms: number;
+  credential_type: 'hmac' | 'api_key' | 'public_key' | 'none';
+  /** Workspace key, API key id (or display prefix), public key id: never a secret. */
+  credential_id: string | null;
+  subscriber_id: string | null;
+  error_code: string | null;
+  /** The precise rejection reason (AppError.detail), credential-shaped text redacted. */
+  reason: string | null;
+}
+
+/** Credential and security events (src/audit/). Append-only: never updated or deleted. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  created_at: number;
+  workspace_id: string | null;
+  actor_type: 'account' | 'service_token' | 'cli' | 'system' | 'anonymous';
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  /** JSON object; never secrets. */
+  details: string;
+}
+
+/** Dashboard accounts (src/admin/). `email` is lower-cased; `password_hash` is an argon2id PHC string. */
+export interface AdminAccountsTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: 'owner' | 'admin' | 'developer' | 'viewer';
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+  disabled_at: number | null;
+  last_login_at: number | null;
+}
+
+export interface AdminSessionsTable {
+  id: string;
+  /** SHA-256 hex of the session cookie value. */
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+  authenticated_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AdminServiceTokensTable {
+  id: string;
+  name: string;
+  /** SHA-256 hex of the token. The token itself is never stored. */
+  token_hash: string;
+  display_prefix: string;
+  role: 'admin' | 'developer' | 'viewer';
+  /** '*' or a JSON array of workspace ids. */
+  workspace_ids: string;
+  created_at: number;
+  created_by: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AdminLoginThrottleTable {
+  key: string;
+  attempts: number;
+  last_attempt_at: number;
+  locked_until: number | null;
+  lockouts: number;
+}
+
 export interface Database {
   meta: MetaTable;
   organisations: OrganisationsTable;
@@ -343,4 +431,10 @@ export interface Database {
   inbox_badges: InboxBadgesTable;
   webhook_outbox: WebhookOutboxTable;
   jobs: JobsTable;
+  admin_accounts: AdminAccountsTable;
+  admin_sessions: AdminSessionsTable;
+  admin_service_tokens: AdminServiceTokensTable;
+  admin_login_throttle: AdminLoginThrottleTable;
+  request_log: RequestLogTable;
+  audit_log: AuditLogTable;
 }

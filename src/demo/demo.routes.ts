@@ -129,7 +129,6 @@ function render(data) {
     return item;
   }));
   status.textContent = data.notifications.length ? data.notifications.length + ' notification(s), live' : 'No notifications yet (live)';
-  document.body.dataset.ready = 'true';
 }
 
 let feed;
@@ -146,6 +145,8 @@ async function start() {
   const fetched = await feed.fetch();
   if (fetched?.status === 'error') throw new Error(fetched.error?.message || 'fetch failed');
   render(feed.data);
+  // Tests (and people) wait for this: the first page has arrived, not just the loading state.
+  document.body.dataset.ready = 'true';
   document.getElementById('mark-all').addEventListener('click', () => feed.markAllAsRead());
 }
 `;

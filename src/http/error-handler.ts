@@ -1,6 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, statusOf, type ErrorCode } from '../lib/errors.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Why the request was rejected, for the request log: the error code and the precise reason. */
+    rejection?: { code: string; reason: string };
+  }
+}
+
 /**
  * The one error handler. Bodies keep the SuprSend envelope the SDKs read:
  *   {"status":"error","code":401,"message":"…","error":{"type":"SIGNATURE_INVALID","message":"…"}}
@@ -38,19 +45,25 @@ function codeForStatus(status: number): ErrorCode {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
+      request.rejection = { code: error.code, reason: error.detail ?? error.message };
       request.log.info({ code: error.code, reason: error.detail ?? error.message }, 'request rejected');
       return sendError(reply, error.code, error.message);
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 500) {
+      request.rejection = { code: 'INTERNAL', reason: `unhandled ${error.name}: ${error.message}` };
       request.log.error({ err: error }, 'unhandled error');
       return sendError(reply, 'INTERNAL', `internal error; quote request id ${request.id} when reporting it`);
     }
     const code = error.validation ? 'VALIDATION_FAILED' : codeForStatus(status);
+    request.rejection = { code, reason: error.message };
     request.log.info({ code, reason: error.message }, 'request rejected');
     const message = status === 413 ? 'request body is too large' : error.message;
     return reply.code(status).send({ status: 'error', code: status, message, error: { type: code, message } });
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    request.rejection = { code: 'NOT_FOUND', reason: 'no route matches this method and path' };
+    return sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
 }

@@ -14,6 +14,9 @@ const PREFIXES = {
   job: 'job',
   event: 'evt',
   listVersion: 'ver',
+  adminAccount: 'adm',
+  session: 'ses',
+  serviceToken: 'stk',
 } as const;
 
 export type IdKind = keyof typeof PREFIXES;

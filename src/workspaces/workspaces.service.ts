@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditService, auditEntry } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import { recordChange } from '../credentials/change-log.repo.js';
 import { MasterKeyError, type SecretBox } from '../credentials/encryption.js';
 import { generateWorkspaceKey, type WorkspaceMode } from '../credentials/key-format.js';
@@ -68,12 +70,17 @@ function titleCase(slug: string): string {
 }
 
 export class WorkspaceService {
+  private readonly audit: AuditService;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
     private readonly secrets: WorkspaceSecretService,
     private readonly clock: Clock,
-  ) {}
+    audit?: AuditService,
+  ) {
+    this.audit = audit ?? new AuditService(db, clock);
+  }
 
   /**
    * First start: records the master key's fingerprint and creates the organisation and the default
@@ -93,7 +100,7 @@ export class WorkspaceService {
         await writeMeta(trx, MASTER_KEY_FINGERPRINT, fingerprint);
         const orgId = newId('organisation');
         await insertOrganisation(trx, { id: orgId, name: 'Default organisation', created_at: this.clock.now() });
-        for (const spec of DEFAULT_WORKSPACES) await this.insert(trx, orgId, spec);
+        for (const spec of DEFAULT_WORKSPACES) await this.insert(trx, orgId, spec, SYSTEM_ACTOR);
       });
       return true;
     } catch (error) {
@@ -113,7 +120,7 @@ export class WorkspaceService {
     }
   }
 
-  private async insert(trx: Kysely<Database>, orgId: string, spec: Required<CreateWorkspaceInput>): Promise<Workspace> {
+  private async insert(trx: Kysely<Database>, orgId: string, spec: Required<CreateWorkspaceInput>, actor: AuditActor): Promise<Workspace> {
     const row: WorkspaceRow = {
       id: newId('workspace'),
       org_id: orgId,
@@ -126,10 +133,20 @@ export class WorkspaceService {
     };
     await insertWorkspace(trx, row);
     await this.secrets.issueInitial(trx, { id: row.id, mode: row.mode });
+    await this.audit.record(
+      auditEntry(actor, {
+        workspaceId: row.id,
+        action: 'workspace.created',
+        targetType: 'workspace',
+        targetId: row.id,
+        details: { slug: row.slug, mode: row.mode, enhanced_security: spec.isEnhancedSecurity },
+      }),
+      trx,
+    );
     return toWorkspace(row);
   }
 
-  async create(input: CreateWorkspaceInput): Promise<Workspace> {
+  async create(input: CreateWorkspaceInput, actor: AuditActor = SYSTEM_ACTOR): Promise<Workspace> {
     if (!SLUG_RE.test(input.slug)) {
       throw new AppError(
         'VALIDATION_FAILED',
@@ -149,7 +166,7 @@ export class WorkspaceService {
       }
       const org = await findOrganisation(trx);
       if (!org) throw new AppError('INTERNAL', 'no organisation: the database was not bootstrapped');
-      return this.insert(trx, org.id, spec);
+      return this.insert(trx, org.id, spec, actor);
     });
   }
 
@@ -182,11 +199,21 @@ export class WorkspaceService {
     return org.id;
   }
 
-  async setEnhancedSecurity(ref: string, isOn: boolean): Promise<Workspace> {
+  async setEnhancedSecurity(ref: string, isOn: boolean, actor: AuditActor = SYSTEM_ACTOR): Promise<Workspace> {
     const workspace = await this.get(ref);
     await this.db.transaction().execute(async (trx) => {
       await setWorkspaceEnhancedSecurity(trx, workspace.id, isOn);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace', entityId: workspace.id, at: this.clock.now() });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: isOn ? 'enhanced_security.enabled' : 'enhanced_security.disabled',
+          targetType: 'workspace',
+          targetId: workspace.id,
+          details: { was: workspace.isEnhancedSecurity },
+        }),
+        trx,
+      );
     });
     return { ...workspace, isEnhancedSecurity: isOn };
   }
