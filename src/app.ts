@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAdminApiRoutes } from './admin/admin-api.routes.js';
 import { adminGroup, createAdminGroupDeps, registerAdminLifecycle } from './admin/admin-group.js';
 import { registerAdminIdentityRoutes } from './admin/identity.routes.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
@@ -9,6 +10,7 @@ import { CredentialCache } from './auth/credential-cache.js';
 import { UserTokenVerifier } from './auth/user-token.js';
 import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
+import { registerOpenApiRoute } from './openapi/openapi.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -122,6 +124,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
 
   registerHealthRoutes(app, herald.db, herald.engine);
   registerDemoRoutes(app);
+  registerOpenApiRoute(app);
   // Routes both surfaces share; each handler looks at the principal's kind.
   routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, (group) => {
     registerAuthRoutes(group);
@@ -153,6 +156,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   registerAdminLifecycle(app, admin);
   adminGroup(app, admin, (group) => {
     registerAdminIdentityRoutes(group, admin);
+    registerAdminApiRoutes(group, { herald, delivery: pipeline.delivery });
   });
   return app;
 }

@@ -46,6 +46,7 @@ function printBanner(config: Config, location: string, engine: string, keySource
       'First start: created workspaces "staging" (test) and "production" (live, enhanced security on).',
       'Get a workspace key and secret with:   npx herald workspace secret staging',
       'Create an API key with:                npx herald api-key create staging --name my-backend',
+      'Create the first dashboard owner with: npx herald admin create --email you@example.com --role owner',
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

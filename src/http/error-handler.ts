@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { redactSecrets } from '../credentials/redact.js';
 import { AppError, statusOf, type ErrorCode } from '../lib/errors.js';
 
 declare module 'fastify' {
@@ -46,7 +47,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       request.rejection = { code: error.code, reason: error.detail ?? error.message };
-      request.log.info({ code: error.code, reason: error.detail ?? error.message }, 'request rejected');
+      // Reasons carry no secret by construction; redaction is the second line of defence for log lines.
+      request.log.info({ code: error.code, reason: redactSecrets(error.detail ?? error.message) }, 'request rejected');
       return sendError(reply, error.code, error.message);
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
@@ -57,7 +59,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const code = error.validation ? 'VALIDATION_FAILED' : codeForStatus(status);
     request.rejection = { code, reason: error.message };
-    request.log.info({ code, reason: error.message }, 'request rejected');
+    request.log.info({ code, reason: redactSecrets(error.message) }, 'request rejected');
     const message = status === 413 ? 'request body is too large' : error.message;
     return reply.code(status).send({ status: 'error', code: status, message, error: { type: code, message } });
   });

@@ -319,3 +319,25 @@ export async function saveBadgeReset(db: Kysely<Database>, scope: FeedScope, at:
     .onConflict((oc) => oc.columns(['workspace_id', 'distinct_id', 'tenant_id']).doUpdateSet({ reset_at: at }))
     .execute();
 }
+
+/**
+ * A user's newest notifications in every tenant, expired and archived ones included (the admin
+ * dashboard's view of what was delivered). Seeks the notifications_feed index by its
+ * (workspace_id, distinct_id) prefix.
+ */
+export function listLatestNotifications(
+  db: Kysely<Database>,
+  workspaceId: string,
+  distinctId: string,
+  limit: number,
+): Promise<NotificationRow[]> {
+  return db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('distinct_id', '=', distinctId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}

@@ -13,6 +13,7 @@ import {
   findMarksForUpdate,
   findUnreadMarksForUpdate,
   findVisibleNotification,
+  listLatestNotifications,
   listFeedPage,
   listTieAfter,
   saveBadgeReset,
@@ -74,6 +75,16 @@ export function notificationView(row: NotificationRow): JsonObject {
     can_user_unpin: content['can_user_unpin'] === true,
     message: isPlainObject(content['message']) ? content['message'] : {},
   };
+}
+
+/** A user's newest notifications across tenants, in the Notification shape (the admin dashboard). */
+export async function latestNotifications(
+  deps: ServiceDeps,
+  workspaceId: string,
+  distinctId: string,
+  limit: number,
+): Promise<JsonObject[]> {
+  return (await listLatestNotifications(deps.db, workspaceId, distinctId, limit)).map(notificationView);
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

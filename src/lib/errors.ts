@@ -31,6 +31,9 @@ const STATUS = {
 
 export type ErrorCode = keyof typeof STATUS;
 
+/** Every code, in table order (the OpenAPI document's error `type` enum is built from it). */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+
 export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;

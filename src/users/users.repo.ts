@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine } from '../config.js';
 import type { Database, UsersTable } from '../db/schema.js';
 
@@ -167,6 +167,55 @@ export function listUserObjectSubscriptions(
     .where('recipient_id', '=', distinctId)
     .orderBy('object_type')
     .orderBy('object_id')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+/** `term` as a LIKE pattern matching it anywhere, with LIKE's wildcards taken literally (ESCAPE '\'). */
+function containsPattern(term: string): string {
+  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The admin dashboard's user search: distinct_id starting with `term` (case-sensitive, as ids
+ * are), or the `name` property or an `$email` identity containing it (case-insensitive). Walks the
+ * workspace's users in primary-key order (workspace_id, distinct_id) and stops at `limit + 1`
+ * matches, so a page costs at most one pass over the workspace and usually far less. There is no
+ * trigram index: substring search over JSON cannot use a b-tree on either engine.
+ */
+export function searchUsers(
+  db: Kysely<Database>,
+  engine: Engine,
+  workspaceId: string,
+  page: { term: string; limit: number; after?: string | undefined },
+): Promise<UserRow[]> {
+  const pattern = containsPattern(page.term);
+  const escape = sql.raw(`'\\'`);
+  const name =
+    engine === 'postgres'
+      ? sql`lower((${sql.ref('users.properties')})::jsonb ->> 'name') like ${pattern} escape ${escape}`
+      : sql`lower(json_extract(${sql.ref('users.properties')}, '$.name')) like ${pattern} escape ${escape}`;
+  const email =
+    engine === 'postgres'
+      ? sql`exists (select 1 from jsonb_array_elements(case when jsonb_typeof((${sql.ref('users.channels')})::jsonb -> '$email') = 'array'
+            then (${sql.ref('users.channels')})::jsonb -> '$email' else '[]'::jsonb end) as e
+            where lower(e ->> 'value') like ${pattern} escape ${escape})`
+      : sql`exists (select 1 from json_each(${sql.ref('users.channels')}, '$."$email"') as e
+            where json_valid(e.value) and lower(json_extract(e.value, '$.value')) like ${pattern} escape ${escape})`;
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where((eb) =>
+      eb.or([
+        eb(eb.fn('substr', [eb.ref('distinct_id'), eb.val(1), eb.val([...page.term].length)]), '=', page.term),
+        sql<SqlBool>`${name}`,
+        sql<SqlBool>`${email}`,
+      ]),
+    );
+  if (page.after !== undefined) query = query.where('distinct_id', '>', page.after);
+  return query
+    .orderBy('distinct_id')
     .limit(page.limit + 1)
     .execute();
 }

@@ -13,6 +13,7 @@ import {
   listUserListIds,
   listUserObjectSubscriptions,
   listUsers,
+  searchUsers,
   moveUserLinks,
   saveUserProfile,
   type UserRow,
@@ -107,6 +108,23 @@ export class UserService {
       },
       results: ordered.map(userView),
     };
+  }
+
+  /**
+   * The admin dashboard's user list: `search` matches a distinct_id prefix, or the name or an
+   * email containing it; pages go forward by distinct_id (`after`).
+   */
+  async search(
+    workspaceId: string,
+    query: { search?: string | undefined; limit: number; after?: string | undefined },
+  ): Promise<{ users: JsonObject[]; next: string | null }> {
+    const term = query.search?.trim() ?? '';
+    const rows =
+      term === ''
+        ? await listUsers(this.deps.db, workspaceId, { limit: query.limit, after: query.after })
+        : await searchUsers(this.deps.db, this.deps.engine, workspaceId, { term, limit: query.limit, after: query.after });
+    const { items, hasMore } = cursorPage(rows, query.limit);
+    return { users: items.map(userView), next: hasMore ? (items[items.length - 1]?.distinct_id ?? null) : null };
   }
 
   async upsert(workspaceId: string, distinctId: string, payload: unknown): Promise<JsonObject> {
