@@ -8,6 +8,7 @@ import { routeGroup, type AuthDeps } from './auth/authenticate.js';
 import { ChangeFeed } from './auth/change-feed.js';
 import { CredentialCache } from './auth/credential-cache.js';
 import { UserTokenVerifier } from './auth/user-token.js';
+import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerOpenApiRoute } from './openapi/openapi.js';
@@ -124,6 +125,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
 
   registerHealthRoutes(app, herald.db, herald.engine);
   registerDemoRoutes(app);
+  registerDashboardRoutes(app);
   registerOpenApiRoute(app);
   // Routes both surfaces share; each handler looks at the principal's kind.
   routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, (group) => {

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
+import { redactSecrets } from './credentials/redact.js';
 
 /** Header values that carry credentials never reach a log line, whatever a serializer decides to print. */
 const REDACT_PATHS = [
@@ -11,6 +12,36 @@ const REDACT_PATHS = [
   'headers.cookie',
 ];
 
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * Requests are logged by path only: query strings are where clients put tokens (the legacy inbox
+ * sends its subscriber HMAC there, and anyone may paste a key into a URL). What remains of the
+ * path is redacted too, in case a secret was put in the path itself.
+ */
+function serializeRequest(request: LoggedRequest): Record<string, unknown> {
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return {
+    method: request.method,
+    path: redactSecrets(query === -1 ? url : url.slice(0, query)),
+    ...(query === -1 ? {} : { query: '[omitted]' }),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  return pino({
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
+  });
 }

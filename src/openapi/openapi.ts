@@ -1721,6 +1721,37 @@ function operationalPaths(): Record<string, PathItem> {
         ok: { schema: { type: 'object', description: 'OpenAPI 3.1.' } },
       }),
     },
+    '/': {
+      get: open('Demo', {
+        operationId: 'rootRedirect',
+        summary: 'Redirects to the dashboard (/dashboard/)',
+        ok: { mediaType: 'text/html', schema: str() },
+      }),
+    },
+    '/dashboard': {
+      get: open('Demo', {
+        operationId: 'dashboardIndex',
+        summary: 'The dashboard web app (sign in with a dashboard account; it calls /admin/api/)',
+        ok: { mediaType: 'text/html', schema: str() },
+      }),
+    },
+    '/dashboard/{path}': {
+      parameters: [
+        {
+          name: 'path',
+          in: 'path',
+          required: true,
+          description: 'Any path under /dashboard/: a built asset, or a page of the app (answered with index.html).',
+          schema: str(),
+        },
+      ],
+      get: open('Demo', {
+        operationId: 'dashboardFile',
+        summary: 'Dashboard assets and client-side pages',
+        ok: { mediaType: 'text/html', schema: str() },
+        errors: [404],
+      }),
+    },
     '/demo/inbox': {
       get: open('Demo', {
         operationId: 'demoInboxPage',

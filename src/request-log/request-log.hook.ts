@@ -14,7 +14,7 @@ import type { RequestLogEntry, RequestLogService } from './request-log.service.j
  * kind and its non-secret id, the rejection code and reason.
  */
 
-const UNLOGGED_PREFIXES = ['/healthz', '/readyz', '/demo', '/socket.io', '/admin'];
+const UNLOGGED_PREFIXES = ['/healthz', '/readyz', '/demo', '/socket.io', '/admin', '/dashboard'];
 
 function isUnloggedPath(path: string): boolean {
   return UNLOGGED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));

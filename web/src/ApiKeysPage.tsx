@@ -1,0 +1,594 @@
+import { useState, type FormEvent } from 'react';
+import { api, formatTime, roleAtLeast, type Account, type ApiKey, type PublicKey, type SigningKey, type Workspace } from './api';
+import { CopyButton, DownloadButton, ErrorText, Modal, OnceBox, StatusBadge, useLoad } from './ui';
+
+interface Props {
+  account: Account;
+  workspace: Workspace;
+  base: string;
+  onWorkspaceChanged: () => void;
+}
+
+export function ApiKeysPage({ account, workspace, base, onWorkspaceChanged }: Props) {
+  const isAdmin = roleAtLeast(account.role, 'admin');
+  return (
+    <div data-testid="page-api-keys">
+      <h1>API Keys</h1>
+      <WorkspaceCredentials account={account} workspace={workspace} base={base} />
+      <EnhancedSecurity isAdmin={isAdmin} workspace={workspace} base={base} onChanged={onWorkspaceChanged} />
+      <ApiKeys isAdmin={isAdmin} base={base} />
+      <PublicKeys isAdmin={isAdmin} base={base} />
+      <SigningKeys isAdmin={isAdmin} base={base} />
+    </div>
+  );
+}
+
+function WorkspaceCredentials({ account, workspace, base }: { account: Account; workspace: Workspace; base: string }) {
+  const [secret, setSecret] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [rotating, setRotating] = useState(false);
+  const [grace, setGrace] = useState('24h');
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const reveal = async () => {
+    setError(null);
+    try {
+      const answer = await api<{ workspace_secret: string }>('GET', `${base}/secret`);
+      setSecret(answer.workspace_secret);
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const rotate = async () => {
+    setError(null);
+    try {
+      const answer = await api<{ previous_valid_until: number | null }>('POST', `${base}/secret/rotate`, { grace });
+      setSecret(null);
+      setRotating(false);
+      setNotice(
+        answer.previous_valid_until
+          ? `Rotated. The previous secret keeps working until ${formatTime(answer.previous_valid_until)}. Reveal the new one to copy it.`
+          : 'Rotated. The previous secret stopped working now. Reveal the new one to copy it.',
+      );
+    } catch (failure) {
+      setError(failure);
+      setRotating(false);
+    }
+  };
+
+  return (
+    <section className="card">
+      <h2>Workspace credentials</h2>
+      <dl className="fields">
+        <dt>Workspace Key</dt>
+        <dd>
+          <code data-testid="workspace-key">{workspace.workspace_key}</code>{' '}
+          <CopyButton text={workspace.workspace_key} testId="workspace-key-copy" />
+        </dd>
+        <dt>Workspace Secret</dt>
+        <dd>
+          {secret === null ? (
+            <code data-testid="workspace-secret-masked">••••••••••••••••••••••••</code>
+          ) : (
+            <code className="secret" data-testid="workspace-secret">
+              {secret}
+            </code>
+          )}{' '}
+          {roleAtLeast(account.role, 'developer') &&
+            (secret === null ? (
+              <button type="button" className="secondary" data-testid="reveal-secret" onClick={() => void reveal()}>
+                Reveal
+              </button>
+            ) : (
+              <>
+                <CopyButton text={secret} testId="copy-secret" />{' '}
+                <button type="button" className="secondary" data-testid="hide-secret" onClick={() => setSecret(null)}>
+                  Hide
+                </button>
+              </>
+            ))}{' '}
+          {roleAtLeast(account.role, 'admin') && (
+            <button type="button" className="danger" data-testid="rotate-secret" onClick={() => setRotating(true)}>
+              Rotate
+            </button>
+          )}
+        </dd>
+      </dl>
+      {notice && (
+        <p className="notice" data-testid="rotate-notice">
+          {notice}
+        </p>
+      )}
+      <ErrorText error={error} />
+      {rotating && (
+        <Modal title="Rotate the workspace secret" testId="rotate-dialog">
+          <p>
+            A new secret is generated. Servers signing with the old secret keep working only for the grace period you choose; update them
+            before it ends.
+          </p>
+          <label>
+            Grace period for the old secret
+            <select data-testid="rotate-grace" value={grace} onChange={(event) => setGrace(event.target.value)}>
+              <option value="0">None (old secret stops now)</option>
+              <option value="1h">1 hour</option>
+              <option value="24h">24 hours</option>
+              <option value="7d">7 days</option>
+            </select>
+          </label>
+          <div className="row">
+            <button type="button" className="danger" data-testid="rotate-confirm" onClick={() => void rotate()}>
+              Rotate secret
+            </button>
+            <button type="button" className="secondary" onClick={() => setRotating(false)}>
+              Cancel
+            </button>
+          </div>
+        </Modal>
+      )}
+    </section>
+  );
+}
+
+function EnhancedSecurity({
+  isAdmin,
+  workspace,
+  base,
+  onChanged,
+}: {
+  isAdmin: boolean;
+  workspace: Workspace;
+  base: string;
+  onChanged: () => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const isOn = workspace.enhanced_security;
+  const apply = async () => {
+    setError(null);
+    try {
+      await api('PUT', `${base}/enhanced-security`, { enabled: !isOn });
+      onChanged();
+    } catch (failure) {
+      setError(failure);
+    }
+    setConfirming(false);
+  };
+  return (
+    <section className="card">
+      <h2>Enhanced security mode</h2>
+      <p>
+        Status:{' '}
+        <strong data-testid="enhanced-security-status" className={isOn ? 'on' : 'off'}>
+          {isOn ? 'On' : 'Off'}
+        </strong>
+      </p>
+      <p className="muted">
+        When on, browser and mobile SDKs (public keys) must send a user token signed with one of this workspace&apos;s signing keys for
+        every user. Requests without a valid token are refused.
+      </p>
+      {isAdmin && (
+        <button
+          type="button"
+          className={isOn ? 'secondary' : 'danger'}
+          data-testid="enhanced-security-toggle"
+          onClick={() => setConfirming(true)}
+        >
+          {isOn ? 'Turn off enhanced security' : 'Turn on enhanced security'}
+        </button>
+      )}
+      <ErrorText error={error} />
+      {confirming && (
+        <Modal title={isOn ? 'Turn off enhanced security?' : 'Turn on enhanced security?'} testId="enhanced-security-dialog">
+          <p className="warning" data-testid="enhanced-security-warning">
+            {isOn
+              ? 'Anyone who has a public key will be able to act as any user of this workspace (read their inbox, change preferences) without a signed user token.'
+              : 'Every browser and mobile SDK client of this workspace will need a signed user token. Apps that do not send one yet will stop working immediately.'}
+          </p>
+          <div className="row">
+            <button type="button" className="danger" data-testid="enhanced-security-confirm" onClick={() => void apply()}>
+              {isOn ? 'Turn off' : 'Turn on'}
+            </button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </Modal>
+      )}
+    </section>
+  );
+}
+
+function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
+  const list = useLoad(() => api<{ api_keys: ApiKey[] }>('GET', `${base}/api-keys`), [base]);
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [expiresIn, setExpiresIn] = useState('');
+  const [created, setCreated] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const answer = await api<{ key: string }>('POST', `${base}/api-keys`, { name, ...(expiresIn ? { expires_in: expiresIn } : {}) });
+      setCreated(answer.key);
+      setCreating(false);
+      setName('');
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const revoke = async (key: ApiKey) => {
+    if (!window.confirm(`Revoke the API key "${key.name}"? Requests using it are refused from now on.`)) return;
+    setError(null);
+    try {
+      await api('DELETE', `${base}/api-keys/${encodeURIComponent(key.id)}`);
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  return (
+    <section className="card">
+      <div className="section-head">
+        <h2>API keys</h2>
+        {isAdmin && !creating && (
+          <button type="button" data-testid="generate-api-key" onClick={() => setCreating(true)}>
+            Generate API Key
+          </button>
+        )}
+      </div>
+      {creating && (
+        <form className="inline-form" onSubmit={(event) => void create(event)} data-testid="api-key-form">
+          <label>
+            Name
+            <input required maxLength={200} data-testid="api-key-name" value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <label>
+            Expires
+            <select data-testid="api-key-expiry" value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
+              <option value="">Never</option>
+              <option value="30d">In 30 days</option>
+              <option value="90d">In 90 days</option>
+              <option value="365d">In 1 year</option>
+            </select>
+          </label>
+          <button type="submit" data-testid="api-key-create">
+            Generate
+          </button>
+          <button type="button" className="secondary" onClick={() => setCreating(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {created && <OnceBox label="API key" value={created} testId="new-api-key" onDone={() => setCreated(null)} />}
+      <ErrorText error={error ?? list.error} />
+      <table data-testid="api-keys-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Key</th>
+            <th>Created</th>
+            <th>Created by</th>
+            <th>Last used</th>
+            <th>Expires</th>
+            <th>Status</th>
+            {isAdmin && <th />}
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.api_keys.map((key) => (
+            <tr key={key.id} data-testid="api-key-row" data-name={key.name} data-status={key.status}>
+              <td>{key.name}</td>
+              <td>
+                <code data-testid="api-key-prefix">{key.display_prefix}…</code>
+              </td>
+              <td>{formatTime(key.created_at)}</td>
+              <td>{key.created_by ?? '—'}</td>
+              <td>{key.last_used_at ? formatTime(key.last_used_at) : 'Never'}</td>
+              <td>{key.expires_at ? formatTime(key.expires_at) : 'Never'}</td>
+              <td>
+                <StatusBadge status={key.status} />
+              </td>
+              {isAdmin && (
+                <td>
+                  {key.status === 'active' && (
+                    <button type="button" className="danger small" data-testid="revoke-api-key" onClick={() => void revoke(key)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+          {list.data?.api_keys.length === 0 && (
+            <tr>
+              <td colSpan={8} className="muted">
+                No API keys yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function PublicKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
+  const list = useLoad(() => api<{ public_keys: PublicKey[] }>('GET', `${base}/public-keys`), [base]);
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [origins, setOrigins] = useState('');
+  const [error, setError] = useState<unknown>(null);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    const allowed = origins
+      .split(/[\s,]+/)
+      .map((o) => o.trim())
+      .filter(Boolean);
+    try {
+      await api('POST', `${base}/public-keys`, { ...(name ? { name } : {}), ...(allowed.length ? { allowed_origins: allowed } : {}) });
+      setCreating(false);
+      setName('');
+      setOrigins('');
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const revoke = async (key: PublicKey) => {
+    if (!window.confirm(`Revoke the public key "${key.name}"? Browser and mobile apps using it stop working.`)) return;
+    try {
+      await api('DELETE', `${base}/public-keys/${encodeURIComponent(key.id)}`);
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  return (
+    <section className="card">
+      <div className="section-head">
+        <h2>Public keys</h2>
+        {isAdmin && !creating && (
+          <button type="button" data-testid="create-public-key" onClick={() => setCreating(true)}>
+            Create public key
+          </button>
+        )}
+      </div>
+      <p className="muted">Public keys identify this workspace to the browser and mobile SDKs. They are not secret.</p>
+      {creating && (
+        <form className="inline-form" onSubmit={(event) => void create(event)} data-testid="public-key-form">
+          <label>
+            Name
+            <input maxLength={200} data-testid="public-key-name" value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <label>
+            Allowed origins (space or comma separated; empty = any)
+            <input
+              data-testid="public-key-origins"
+              placeholder="https://app.example.com"
+              value={origins}
+              onChange={(e) => setOrigins(e.target.value)}
+            />
+          </label>
+          <button type="submit" data-testid="public-key-create">
+            Create
+          </button>
+          <button type="button" className="secondary" onClick={() => setCreating(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      <ErrorText error={error ?? list.error} />
+      <table data-testid="public-keys-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Key</th>
+            <th>Allowed origins</th>
+            <th>Created</th>
+            <th>Status</th>
+            {isAdmin && <th />}
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.public_keys.map((key) => (
+            <tr key={key.id} data-testid="public-key-row" data-status={key.status}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.key}</code>
+              </td>
+              <td>{key.allowed_origins.length ? key.allowed_origins.join(', ') : 'Any'}</td>
+              <td>{formatTime(key.created_at)}</td>
+              <td>
+                <StatusBadge status={key.status} />
+              </td>
+              {isAdmin && (
+                <td>
+                  {key.status === 'active' && (
+                    <button type="button" className="danger small" data-testid="revoke-public-key" onClick={() => void revoke(key)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+          {list.data?.public_keys.length === 0 && (
+            <tr>
+              <td colSpan={6} className="muted">
+                No public keys yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
+  const list = useLoad(() => api<{ signing_keys: SigningKey[] }>('GET', `${base}/signing-keys`), [base]);
+  const [created, setCreated] = useState<{ kid: string; pem: string; base64: string } | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [pem, setPem] = useState('');
+  const [importName, setImportName] = useState('');
+  const [error, setError] = useState<unknown>(null);
+
+  const generate = async () => {
+    setError(null);
+    try {
+      const answer = await api<{ kid: string; pem: string; base64: string }>('POST', `${base}/signing-keys`, {});
+      setCreated({ kid: answer.kid, pem: answer.pem, base64: answer.base64 });
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const importKey = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      await api('POST', `${base}/signing-keys/import`, { public_key_pem: pem, ...(importName ? { name: importName } : {}) });
+      setImporting(false);
+      setPem('');
+      setImportName('');
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const revoke = async (key: SigningKey) => {
+    if (!window.confirm(`Revoke the signing key ${key.kid}? User tokens signed with it are refused from now on.`)) return;
+    try {
+      await api('DELETE', `${base}/signing-keys/${encodeURIComponent(key.kid)}`);
+      list.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  return (
+    <section className="card">
+      <div className="section-head">
+        <h2>Signing keys</h2>
+        {isAdmin && (
+          <div className="row">
+            <button type="button" data-testid="generate-signing-key" onClick={() => void generate()}>
+              Generate signing key
+            </button>
+            <button type="button" className="secondary" data-testid="import-signing-key" onClick={() => setImporting(true)}>
+              Import public key
+            </button>
+          </div>
+        )}
+      </div>
+      <p className="muted">Your backend signs user tokens (ES256 JWTs) with the private key; Herald keeps only the public half.</p>
+      {created && (
+        <div className="once" data-testid="new-signing-key">
+          <p className="warning">
+            Private key for kid <code>{created.kid}</code>. Store it now: it will not be shown again and Herald does not keep it.
+          </p>
+          <h3>PEM</h3>
+          <pre className="secret" data-testid="new-signing-key-pem">
+            {created.pem}
+          </pre>
+          <div className="row">
+            <CopyButton text={created.pem} testId="copy-signing-pem" />
+            <DownloadButton text={created.pem} filename={`${created.kid}.pem`} label="Download .pem" testId="download-signing-pem" />
+          </div>
+          <h3>Base64 (for environment variables)</h3>
+          <pre className="secret" data-testid="new-signing-key-base64">
+            {created.base64}
+          </pre>
+          <div className="row">
+            <CopyButton text={created.base64} testId="copy-signing-base64" />
+            <DownloadButton
+              text={created.base64}
+              filename={`${created.kid}.b64`}
+              label="Download Base64"
+              testId="download-signing-base64"
+            />
+            <button type="button" data-testid="new-signing-key-done" onClick={() => setCreated(null)}>
+              I have stored it
+            </button>
+          </div>
+        </div>
+      )}
+      {importing && (
+        <form className="stack-form" onSubmit={(event) => void importKey(event)} data-testid="import-form">
+          <label>
+            Name
+            <input maxLength={200} data-testid="import-name" value={importName} onChange={(e) => setImportName(e.target.value)} />
+          </label>
+          <label>
+            Public key (PEM, P-256)
+            <textarea rows={6} required data-testid="import-pem" value={pem} onChange={(e) => setPem(e.target.value)} />
+          </label>
+          <div className="row">
+            <button type="submit" data-testid="import-submit">
+              Import
+            </button>
+            <button type="button" className="secondary" onClick={() => setImporting(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      <ErrorText error={error ?? list.error} />
+      <table data-testid="signing-keys-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>kid</th>
+            <th>Source</th>
+            <th>Created</th>
+            <th>Status</th>
+            {isAdmin && <th />}
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.signing_keys.map((key) => (
+            <tr key={key.id} data-testid="signing-key-row" data-kid={key.kid} data-status={key.status}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.kid}</code>
+              </td>
+              <td>{key.source}</td>
+              <td>{formatTime(key.created_at)}</td>
+              <td>
+                <StatusBadge status={key.status} />
+              </td>
+              {isAdmin && (
+                <td>
+                  {key.status === 'active' && (
+                    <button type="button" className="danger small" data-testid="revoke-signing-key" onClick={() => void revoke(key)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+          {list.data?.signing_keys.length === 0 && (
+            <tr>
+              <td colSpan={6} className="muted">
+                No signing keys yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}

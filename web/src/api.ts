@@ -1,0 +1,184 @@
+/** The dashboard's one way to the admin API: same-origin fetch with the session cookie and CSRF token. */
+
+export type Role = 'viewer' | 'developer' | 'admin' | 'owner';
+
+const ROLE_ORDER: readonly Role[] = ['viewer', 'developer', 'admin', 'owner'];
+
+export function roleAtLeast(role: Role, min: Role): boolean {
+  return ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(min);
+}
+
+export interface Account {
+  id: string;
+  email: string;
+  role: Role;
+}
+
+export interface Workspace {
+  id: string;
+  slug: string;
+  name: string;
+  mode: 'test' | 'live';
+  workspace_key: string;
+  enhanced_security: boolean;
+  created_at: number;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  display_prefix: string;
+  status: 'active' | 'expired' | 'revoked';
+  created_at: number;
+  created_by: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface PublicKey {
+  id: string;
+  key: string;
+  name: string;
+  allowed_origins: string[];
+  status: 'active' | 'revoked';
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface SigningKey {
+  id: string;
+  kid: string;
+  name: string;
+  algorithm: string;
+  source: 'generated' | 'imported';
+  status: 'active' | 'revoked';
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface RequestLogEntry {
+  request_id: string;
+  time: number;
+  method: string;
+  path: string;
+  status: number;
+  latency_ms: number;
+  credential: { type: string; id: string | null };
+  subscriber_id: string | null;
+  error: { code: string; reason: string | null } | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  time: number;
+  actor: { type: string; id: string | null; label: string };
+  action: string;
+  target: { type: string; id: string | null } | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+/** Asks the person for their password again; resolves false when they cancel. */
+let reauthHandler: (() => Promise<boolean>) | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export function setReauthHandler(handler: (() => Promise<boolean>) | null): void {
+  reauthHandler = handler;
+}
+
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  return fetch(`/admin/api${path}`, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  try {
+    const json = (await response.json()) as { message?: string; error?: { type?: string; message?: string } };
+    return new ApiError(
+      response.status,
+      json.error?.type ?? `HTTP_${response.status}`,
+      json.error?.message ?? json.message ?? response.statusText,
+    );
+  } catch {
+    return new ApiError(response.status, `HTTP_${response.status}`, response.statusText || 'request failed');
+  }
+}
+
+/** One admin API call; a 403 SESSION_NOT_FRESH asks for the password and tries once more. */
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  let response = await send(method, path, body);
+  if (!response.ok) {
+    let error = await errorOf(response);
+    if (error.code === 'SESSION_NOT_FRESH' && reauthHandler) {
+      if (!(await reauthHandler())) throw new ApiError(403, 'REAUTH_CANCELLED', 'cancelled: your password is needed for this');
+      response = await send(method, path, body);
+      if (!response.ok) error = await errorOf(response);
+    }
+    if (!response.ok) throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+export async function login(email: string, password: string): Promise<Account> {
+  const answer = await api<{ account: Account; csrf_token: string }>('POST', '/login', { email, password });
+  setCsrfToken(answer.csrf_token);
+  return answer.account;
+}
+
+export async function me(): Promise<Account | null> {
+  try {
+    const answer = await api<{ kind: string; account?: Account; csrf_token?: string }>('GET', '/me');
+    if (answer.kind !== 'session' || !answer.account) return null;
+    setCsrfToken(answer.csrf_token ?? null);
+    return answer.account;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export async function reauth(password: string): Promise<void> {
+  await api('POST', '/reauth', { password });
+}
+
+export async function logout(): Promise<void> {
+  await api('POST', '/logout');
+  setCsrfToken(null);
+}
+
+export function ws(slug: string): string {
+  return `/workspaces/${encodeURIComponent(slug)}`;
+}
+
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleString();
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}
