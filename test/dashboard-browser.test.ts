@@ -262,6 +262,11 @@ for (const engine of enginesUnderTest()) {
       await page.click('[data-testid="nav-audit-log"]');
       await page.waitForSelector('[data-testid="audit-log-row"]', { timeout: WAIT_MS });
       await shot(page, 'audit-log');
+      // Sign-ins (and the failed one at the start) belong to no workspace: the owner sees them too.
+      await page.click('[data-testid="audit-scope-account"]');
+      await page.waitForSelector('[data-testid="audit-log-row"][data-action="login.succeeded"]', { timeout: WAIT_MS });
+      await page.waitForSelector('[data-testid="audit-log-row"][data-action="login.failed"]', { timeout: WAIT_MS });
+      await shot(page, 'audit-log-account');
 
       await page.click('[data-testid="nav-users"]');
       await page.waitForSelector('[data-testid="user-row"]', { timeout: WAIT_MS });

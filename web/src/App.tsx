@@ -197,7 +197,7 @@ function PageView({
     case 'request-log':
       return <RequestLogPage base={base} />;
     case 'audit-log':
-      return <AuditLogPage base={base} />;
+      return <AuditLogPage base={base} canSeeAccountEvents={roleAtLeast(account.role, 'admin')} />;
     case 'users':
       return <UsersPage base={base} />;
     case 'workflows':

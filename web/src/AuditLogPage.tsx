@@ -1,8 +1,15 @@
+import { useState } from 'react';
 import { api, formatTime, type AuditEntry } from './api';
 import { ErrorText, useLoad } from './ui';
 
-export function AuditLogPage({ base }: { base: string }) {
-  const log = useLoad(() => api<{ entries: AuditEntry[]; next: string | null }>('GET', `${base}/audit-log?limit=100`), [base]);
+/**
+ * Workspace events (credentials, reveals, mode changes) and, for admins, the installation's own
+ * events (sign-ins, failed sign-ins, accounts, service tokens), which belong to no workspace.
+ */
+export function AuditLogPage({ base, canSeeAccountEvents }: { base: string; canSeeAccountEvents: boolean }) {
+  const [scope, setScope] = useState<'workspace' | 'account'>('workspace');
+  const url = scope === 'account' ? '/audit-log?limit=100' : `${base}/audit-log?limit=100`;
+  const log = useLoad(() => api<{ entries: AuditEntry[]; next: string | null }>('GET', url), [url]);
   return (
     <div data-testid="page-audit-log">
       <div className="section-head">
@@ -11,7 +18,35 @@ export function AuditLogPage({ base }: { base: string }) {
           Refresh
         </button>
       </div>
-      <p className="muted">Credential and security events of this workspace: who did what, from where.</p>
+      {canSeeAccountEvents && (
+        <div className="tabs" role="tablist">
+          <button
+            type="button"
+            role="tab"
+            aria-selected={scope === 'workspace'}
+            className={scope === 'workspace' ? '' : 'secondary'}
+            data-testid="audit-scope-workspace"
+            onClick={() => setScope('workspace')}
+          >
+            This workspace
+          </button>{' '}
+          <button
+            type="button"
+            role="tab"
+            aria-selected={scope === 'account'}
+            className={scope === 'account' ? '' : 'secondary'}
+            data-testid="audit-scope-account"
+            onClick={() => setScope('account')}
+          >
+            Sign-ins and accounts
+          </button>
+        </div>
+      )}
+      <p className="muted">
+        {scope === 'account'
+          ? 'Sign-ins, failed sign-ins, accounts and service tokens: who did what, from where.'
+          : 'Credential and security events of this workspace: who did what, from where.'}
+      </p>
       <ErrorText error={log.error} />
       <section className="card">
         <table data-testid="audit-log-table">
