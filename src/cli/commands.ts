@@ -13,6 +13,7 @@ import type { AuditActor } from '../audit/audit.types.js';
 import { createAdminGroupDeps } from '../admin/admin-group.js';
 import { serve } from '../main.js';
 import { openHerald, type Herald } from '../runtime.js';
+import type { Workspace } from '../workspaces/workspaces.service.js';
 import { formatTime, table, UsageError } from './output.js';
 import { readNewPassword } from './password-input.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
@@ -81,6 +82,11 @@ async function withHerald<T>(fn: (herald: Herald) => Promise<T>): Promise<T> {
   } finally {
     await herald.close();
   }
+}
+
+/** Most commands act on one workspace, named by slug, id or key and looked up once Herald is open. */
+function withWorkspace<T>(ref: string, fn: (herald: Herald, workspace: Workspace) => Promise<T>): Promise<T> {
+  return withHerald(async (herald) => fn(herald, await herald.workspaces.get(ref)));
 }
 
 function createdBy(): string {
@@ -173,8 +179,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'workspace secret'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const secret = await h.workspaceSecrets.revealTo(w.id, cliActor());
       return {
         json: { workspace_key: w.workspaceKey, workspace_secret: secret },
@@ -208,8 +213,7 @@ export const COMMANDS: Record<string, Command> = {
     if (name === undefined) throw new UsageError('--name is required (what the key is for, e.g. --name billing-service)');
     const expiresText = option(inv, 'expires-in');
     const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy() }, cliActor());
       return {
         json: { ...key, workspace: w.slug },
@@ -220,8 +224,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'api-key list'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const keys = await h.apiKeys.list(w.id);
       const text = table(
         keys.map((k) => ({
@@ -242,8 +245,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'api-key revoke'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const id = arg(inv, 1, 'id');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.apiKeys.revoke(w, id, cliActor());
       return { json: key, text: `Revoked API key ${key.id} ("${key.name}"). Running servers reject it within a second.` };
     });
@@ -251,8 +253,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'public-key create'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.publicKeys.create(
         w,
         { name: option(inv, 'name'), allowedOrigins: optionList(inv, 'allowed-origin') },
@@ -267,8 +268,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'public-key list'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const keys = await h.publicKeys.list(w.id);
       const text = table(
         keys.map((k) => ({
@@ -288,8 +288,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'public-key revoke'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const id = arg(inv, 1, 'id');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.publicKeys.revoke(w, id, cliActor());
       return { json: key, text: `Revoked public key ${key.id}.` };
     });
@@ -297,8 +296,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'signing-key create'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.signingKeys.create(w, { name: option(inv, 'name') }, cliActor());
       return {
         json: { ...key, workspace: w.slug },
@@ -311,8 +309,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'signing-key list'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const keys = await h.signingKeys.list(w.id);
       const text = table(
         keys.map((k) => ({ kid: k.kid, name: k.name, source: k.source, status: k.status, created: formatTime(k.created_at) })),
@@ -325,8 +322,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'signing-key revoke'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const kid = arg(inv, 1, 'kid');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.signingKeys.revoke(w, kid, cliActor());
       return { json: key, text: `Revoked signing key ${key.kid}; tokens it signed stop working within a second.` };
     });
@@ -341,8 +337,7 @@ export const COMMANDS: Record<string, Command> = {
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const key = await h.signingKeys.import(w, { publicKeyPem: pem, name: option(inv, 'name') }, cliActor());
       return { json: { ...key, workspace: w.slug }, text: `Imported signing key ${key.kid} into ${w.slug}.` };
     });
@@ -366,8 +361,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'workflow apply'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const definitions = readJsonFile(arg(inv, 1, 'file.json'));
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const applied = await new WorkflowService(h).apply(w.id, Array.isArray(definitions) ? definitions : [definitions]);
       return {
         json: applied,
@@ -378,8 +372,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'workflow list'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const list = await new WorkflowService(h).list(w.id);
       const text = table(
         list.map((wf) => ({
@@ -398,8 +391,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'workflow get'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const slug = arg(inv, 1, 'slug');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const wf = await new WorkflowService(h).get(w.id, slug);
       return { json: wf, text: JSON.stringify({ slug: wf.slug, name: wf.name, category: wf.category, steps: wf.steps }, null, 2) };
     });
@@ -408,8 +400,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'workflow delete'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const slug = arg(inv, 1, 'slug');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       await new WorkflowService(h).delete(w.id, slug);
       return { json: { deleted: slug }, text: `Deleted workflow ${slug} from ${w.slug}.` };
     });
@@ -418,8 +409,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'category apply'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const content = readJsonFile(arg(inv, 1, 'file.json'));
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const result = await new CategoryService(h).apply(w.id, content);
       const parts = [
         result.created.length ? `created ${result.created.join(', ')}` : '',
@@ -434,8 +424,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'category list'(inv) {
     const ref = arg(inv, 0, 'workspace');
-    return withHerald(async (h) => {
-      const w = await h.workspaces.get(ref);
+    return withWorkspace(ref, async (h, w) => {
       const list = await new CategoryService(h).list(w.id);
       const text = table(
         list.map((c) => ({

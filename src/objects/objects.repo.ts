@@ -1,6 +1,6 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { expressionBuilder, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Engine } from '../config.js';
-import type { Database, ObjectsTable } from '../db/schema.js';
+import type { Database, ObjectSubscriptionsTable, ObjectsTable } from '../db/schema.js';
 
 export type ObjectRow = Selectable<ObjectsTable>;
 export type ObjectWithCount = ObjectRow & { subscriptions_count: number };
@@ -43,6 +43,35 @@ export interface KeysetPage<C> {
 
 function isBackward<C>(page: KeysetPage<C>): boolean {
   return page.before !== undefined && page.after === undefined;
+}
+
+/** The two orderings of object_subscriptions (aliased s) that the API pages through. */
+type SubscriptionPairColumns = readonly ['s.recipient_type', 's.recipient_id'] | readonly ['s.object_type', 's.object_id'];
+
+/**
+ * Applies a keyset page over (first, second): rows strictly beyond the key pair, ordered in the
+ * page's direction, with one extra row that tells whether there is another page. The query must
+ * read object_subscriptions as s; the column pairs above are the only ones it accepts.
+ */
+function pageByPair<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  [first, second]: SubscriptionPairColumns,
+  page: KeysetPage<KeyPair>,
+): SelectQueryBuilder<DB, TB, O> {
+  const eb = expressionBuilder<{ s: ObjectSubscriptionsTable }, 's'>();
+  const { after, before } = page;
+  let paged = query;
+  if (after !== undefined) {
+    paged = paged.where(eb.or([eb(first, '>', after[0]), eb.and([eb(first, '=', after[0]), eb(second, '>', after[1])])]));
+  }
+  if (before !== undefined) {
+    paged = paged.where(eb.or([eb(first, '<', before[0]), eb.and([eb(first, '=', before[0]), eb(second, '<', before[1])])]));
+  }
+  const direction = isBackward(page) ? 'desc' : 'asc';
+  return paged
+    .orderBy(eb.ref(first), direction)
+    .orderBy(eb.ref(second), direction)
+    .limit(page.limit + 1);
 }
 
 function subscriptionCount(eb: ExpressionBuilder<Database, 'objects'>) {
@@ -261,27 +290,8 @@ export async function listSubscribers(
   objectId: string,
   page: KeysetPage<KeyPair>,
 ): Promise<SubscriptionRow[]> {
-  let query = selectSubscribers(db, workspaceId, objectType, objectId);
-  const { after, before } = page;
-  if (after !== undefined) {
-    query = query.where((eb) =>
-      eb.or([eb('s.recipient_type', '>', after[0]), eb.and([eb('s.recipient_type', '=', after[0]), eb('s.recipient_id', '>', after[1])])]),
-    );
-  }
-  if (before !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('s.recipient_type', '<', before[0]),
-        eb.and([eb('s.recipient_type', '=', before[0]), eb('s.recipient_id', '<', before[1])]),
-      ]),
-    );
-  }
-  const direction = isBackward(page) ? 'desc' : 'asc';
-  const rows = await query
-    .orderBy('s.recipient_type', direction)
-    .orderBy('s.recipient_id', direction)
-    .limit(page.limit + 1)
-    .execute();
+  const query = selectSubscribers(db, workspaceId, objectType, objectId);
+  const rows = await pageByPair(query, ['s.recipient_type', 's.recipient_id'], page).execute();
   return rows.map(toSubscriptionRow);
 }
 
@@ -310,7 +320,7 @@ export async function listSubscribedTo(
   recipientId: string,
   page: KeysetPage<KeyPair>,
 ): Promise<SubscribedToRow[]> {
-  let query = db
+  const query = db
     .selectFrom('object_subscriptions as s')
     .leftJoin('objects', (join) =>
       join
@@ -330,22 +340,6 @@ export async function listSubscribedTo(
     .where('s.workspace_id', '=', workspaceId)
     .where('s.recipient_type', '=', recipientType)
     .where('s.recipient_id', '=', recipientId);
-  const { after, before } = page;
-  if (after !== undefined) {
-    query = query.where((eb) =>
-      eb.or([eb('s.object_type', '>', after[0]), eb.and([eb('s.object_type', '=', after[0]), eb('s.object_id', '>', after[1])])]),
-    );
-  }
-  if (before !== undefined) {
-    query = query.where((eb) =>
-      eb.or([eb('s.object_type', '<', before[0]), eb.and([eb('s.object_type', '=', before[0]), eb('s.object_id', '<', before[1])])]),
-    );
-  }
-  const direction = isBackward(page) ? 'desc' : 'asc';
-  const rows = await query
-    .orderBy('s.object_type', direction)
-    .orderBy('s.object_id', direction)
-    .limit(page.limit + 1)
-    .execute();
+  const rows = await pageByPair(query, ['s.object_type', 's.object_id'], page).execute();
   return rows.map((row) => ({ ...row, parent_subscriptions_count: Number(row.parent_subscriptions_count ?? 0) }));
 }

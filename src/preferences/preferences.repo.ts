@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { expressionBuilder, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Database, UserPreferencesTable } from '../db/schema.js';
 import type { Preference } from './preferences.resolution.js';
 
@@ -10,19 +10,26 @@ export type UserPreferenceRow = Selectable<UserPreferencesTable>;
  * one statement instead of a call through another service per message.
  */
 
+interface UserInTenant {
+  workspaceId: string;
+  distinctId: string;
+  tenantId: string;
+}
+
+// user_preferences and user_channel_preferences share the key prefix (workspace, user, tenant):
+// every read of one user's rows in one tenant starts from the same three conditions.
+function isUserInTenant({ workspaceId, distinctId, tenantId }: UserInTenant): Expression<SqlBool> {
+  const eb = expressionBuilder<Database, 'user_preferences' | 'user_channel_preferences'>();
+  return eb.and([eb('workspace_id', '=', workspaceId), eb('distinct_id', '=', distinctId), eb('tenant_id', '=', tenantId)]);
+}
+
 export function listUserPreferences(
   db: Kysely<Database>,
   workspaceId: string,
   distinctId: string,
   tenantId: string,
 ): Promise<UserPreferenceRow[]> {
-  return db
-    .selectFrom('user_preferences')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('distinct_id', '=', distinctId)
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  return db.selectFrom('user_preferences').selectAll().where(isUserInTenant({ workspaceId, distinctId, tenantId })).execute();
 }
 
 export function findUserPreference(
@@ -35,9 +42,7 @@ export function findUserPreference(
   return db
     .selectFrom('user_preferences')
     .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('distinct_id', '=', distinctId)
-    .where('tenant_id', '=', tenantId)
+    .where(isUserInTenant({ workspaceId, distinctId, tenantId }))
     .where('category', '=', category)
     .executeTakeFirst();
 }
@@ -77,9 +82,7 @@ export function listUserChannelRestrictions(
   return db
     .selectFrom('user_channel_preferences')
     .select(['channel', 'is_restricted'])
-    .where('workspace_id', '=', workspaceId)
-    .where('distinct_id', '=', distinctId)
-    .where('tenant_id', '=', tenantId)
+    .where(isUserInTenant({ workspaceId, distinctId, tenantId }))
     .execute();
 }
 
@@ -150,7 +153,7 @@ export function findDeliveryInputs(
   db: Kysely<Database>,
   key: { workspaceId: string; distinctId: string; tenantId: string; category: string; channel: string },
 ): Promise<DeliveryInputs> {
-  const { workspaceId, distinctId, tenantId, category, channel } = key;
+  const { workspaceId, tenantId, category, channel } = key;
   return db
     .selectNoFrom((eb) => [
       eb
@@ -169,25 +172,19 @@ export function findDeliveryInputs(
       eb
         .selectFrom('user_preferences')
         .select('preference')
-        .where('workspace_id', '=', workspaceId)
-        .where('distinct_id', '=', distinctId)
-        .where('tenant_id', '=', tenantId)
+        .where(isUserInTenant(key))
         .where('category', '=', category)
         .as('user_preference'),
       eb
         .selectFrom('user_preferences')
         .select('opt_out_channels')
-        .where('workspace_id', '=', workspaceId)
-        .where('distinct_id', '=', distinctId)
-        .where('tenant_id', '=', tenantId)
+        .where(isUserInTenant(key))
         .where('category', '=', category)
         .as('opt_out_channels'),
       eb
         .selectFrom('user_channel_preferences')
         .select('is_restricted')
-        .where('workspace_id', '=', workspaceId)
-        .where('distinct_id', '=', distinctId)
-        .where('tenant_id', '=', tenantId)
+        .where(isUserInTenant(key))
         .where('channel', '=', channel)
         .as('is_restricted'),
     ])

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, formatTime, roleAtLeast, type Account, type ApiKey, type PublicKey, type SigningKey, type Workspace } from './api';
 import { CopyButton, DownloadButton, ErrorText, Modal, OnceBox, StatusBadge, useLoad } from './ui';
 
@@ -291,27 +291,10 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               <td>{key.created_by ?? '—'}</td>
               <td>{key.last_used_at ? formatTime(key.last_used_at) : 'Never'}</td>
               <td>{key.expires_at ? formatTime(key.expires_at) : 'Never'}</td>
-              <td>
-                <StatusBadge status={key.status} />
-              </td>
-              {isAdmin && (
-                <td>
-                  {key.status === 'active' && (
-                    <button type="button" className="danger small" data-testid="revoke-api-key" onClick={() => void revoke(key)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              )}
+              <StatusCells status={key.status} isAdmin={isAdmin} revokeTestId="revoke-api-key" onRevoke={() => void revoke(key)} />
             </tr>
           ))}
-          {list.data?.api_keys.length === 0 && (
-            <tr>
-              <td colSpan={8} className="muted">
-                No API keys yet.
-              </td>
-            </tr>
-          )}
+          {list.data?.api_keys.length === 0 && <EmptyRow colSpan={8} text="No API keys yet." />}
         </tbody>
       </table>
     </section>
@@ -408,27 +391,10 @@ function PublicKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               </td>
               <td>{key.allowed_origins.length ? key.allowed_origins.join(', ') : 'Any'}</td>
               <td>{formatTime(key.created_at)}</td>
-              <td>
-                <StatusBadge status={key.status} />
-              </td>
-              {isAdmin && (
-                <td>
-                  {key.status === 'active' && (
-                    <button type="button" className="danger small" data-testid="revoke-public-key" onClick={() => void revoke(key)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              )}
+              <StatusCells status={key.status} isAdmin={isAdmin} revokeTestId="revoke-public-key" onRevoke={() => void revoke(key)} />
             </tr>
           ))}
-          {list.data?.public_keys.length === 0 && (
-            <tr>
-              <td colSpan={6} className="muted">
-                No public keys yet.
-              </td>
-            </tr>
-          )}
+          {list.data?.public_keys.length === 0 && <EmptyRow colSpan={6} text="No public keys yet." />}
         </tbody>
       </table>
     </section>
@@ -499,30 +465,18 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
           <p className="warning">
             Private key for kid <code>{created.kid}</code>. Store it now: it will not be shown again and Herald does not keep it.
           </p>
-          <h3>PEM</h3>
-          <pre className="secret" data-testid="new-signing-key-pem">
-            {created.pem}
-          </pre>
-          <div className="row">
-            <CopyButton text={created.pem} testId="copy-signing-pem" />
-            <DownloadButton text={created.pem} filename={`${created.kid}.pem`} label="Download .pem" testId="download-signing-pem" />
-          </div>
-          <h3>Base64 (for environment variables)</h3>
-          <pre className="secret" data-testid="new-signing-key-base64">
-            {created.base64}
-          </pre>
-          <div className="row">
-            <CopyButton text={created.base64} testId="copy-signing-base64" />
-            <DownloadButton
-              text={created.base64}
-              filename={`${created.kid}.b64`}
-              label="Download Base64"
-              testId="download-signing-base64"
-            />
+          <KeyMaterial title="PEM" text={created.pem} filename={`${created.kid}.pem`} downloadLabel="Download .pem" testIdSuffix="pem" />
+          <KeyMaterial
+            title="Base64 (for environment variables)"
+            text={created.base64}
+            filename={`${created.kid}.b64`}
+            downloadLabel="Download Base64"
+            testIdSuffix="base64"
+          >
             <button type="button" data-testid="new-signing-key-done" onClick={() => setCreated(null)}>
               I have stored it
             </button>
-          </div>
+          </KeyMaterial>
         </div>
       )}
       {importing && (
@@ -566,29 +520,85 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               </td>
               <td>{key.source}</td>
               <td>{formatTime(key.created_at)}</td>
-              <td>
-                <StatusBadge status={key.status} />
-              </td>
-              {isAdmin && (
-                <td>
-                  {key.status === 'active' && (
-                    <button type="button" className="danger small" data-testid="revoke-signing-key" onClick={() => void revoke(key)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              )}
+              <StatusCells status={key.status} isAdmin={isAdmin} revokeTestId="revoke-signing-key" onRevoke={() => void revoke(key)} />
             </tr>
           ))}
-          {list.data?.signing_keys.length === 0 && (
-            <tr>
-              <td colSpan={6} className="muted">
-                No signing keys yet.
-              </td>
-            </tr>
-          )}
+          {list.data?.signing_keys.length === 0 && <EmptyRow colSpan={6} text="No signing keys yet." />}
         </tbody>
       </table>
     </section>
+  );
+}
+
+// The three credential tables share the same trailing cells so that status and revoke look and
+// behave alike; only active credentials can be revoked, and only admins see the column at all.
+function StatusCells({
+  status,
+  isAdmin,
+  revokeTestId,
+  onRevoke,
+}: {
+  status: string;
+  isAdmin: boolean;
+  revokeTestId: string;
+  onRevoke: () => void;
+}) {
+  return (
+    <>
+      <td>
+        <StatusBadge status={status} />
+      </td>
+      {isAdmin && (
+        <td>
+          {status === 'active' && (
+            <button type="button" className="danger small" data-testid={revokeTestId} onClick={onRevoke}>
+              Revoke
+            </button>
+          )}
+        </td>
+      )}
+    </>
+  );
+}
+
+function EmptyRow({ colSpan, text }: { colSpan: number; text: string }) {
+  return (
+    <tr>
+      <td colSpan={colSpan} className="muted">
+        {text}
+      </td>
+    </tr>
+  );
+}
+
+// One shown-once block of a new signing key's private half; test ids stay as the browser tests
+// expect (new-signing-key-pem, copy-signing-pem, download-signing-pem, and the base64 twins).
+function KeyMaterial({
+  title,
+  text,
+  filename,
+  downloadLabel,
+  testIdSuffix,
+  children,
+}: {
+  title: string;
+  text: string;
+  filename: string;
+  downloadLabel: string;
+  testIdSuffix: string;
+  children?: ReactNode;
+}) {
+  return (
+    <>
+      <h3>{title}</h3>
+      <pre className="secret" data-testid={`new-signing-key-${testIdSuffix}`}>
+        {text}
+      </pre>
+      <div className="row">
+        <CopyButton text={text} testId={`copy-signing-${testIdSuffix}`} />
+        <DownloadButton text={text} filename={filename} label={downloadLabel} testId={`download-signing-${testIdSuffix}`} />
+        {children}
+      </div>
+    </>
   );
 }
