@@ -1,30 +1,15 @@
 /**
- * Where the admin layer reports what it did. The audit log (written elsewhere) implements
- * `AuditSink`; until it is wired in, `noopAuditSink` drops entries.
+ * Where the admin layer reports what it did: Herald's audit log (src/audit/) in the app and the
+ * CLI; `noopAuditSink` drops entries where no log is wanted.
  *
  * An entry never holds a password, a token, a session id or a CSRF token: `details` carries
  * only ids, names, roles and reasons.
  */
 
-export type AuditActorType = 'account' | 'service_token' | 'cli' | 'system' | 'anonymous';
+import type { AuditSink } from '../audit/audit.types.js';
 
-export interface AuditEntry {
-  /** null for installation-wide actions (accounts, sessions, service tokens). */
-  workspaceId: string | null;
-  actorType: AuditActorType;
-  actorId: string | null;
-  /** Email, token name or `cli:<os user>`; for a failed login, the email that was tried. */
-  actorLabel: string;
-  action: string;
-  targetType?: string;
-  targetId?: string;
-  ip: string | null;
-  details?: Record<string, unknown>;
-}
-
-export interface AuditSink {
-  record(entry: AuditEntry): Promise<void>;
-}
+// One definition of the audit shapes, in the audit domain; the admin layer only reports through it.
+export type { AuditActor, AuditActorType, AuditEntry, AuditSink } from '../audit/audit.types.js';
 
 export const noopAuditSink: AuditSink = {
   async record() {},
@@ -46,11 +31,3 @@ export const ADMIN_AUDIT_ACTIONS = {
   serviceTokenCreated: 'service_token.created',
   serviceTokenRevoked: 'service_token.revoked',
 } as const;
-
-/** Who performed an admin action, as the services see it (HTTP principal, CLI user, …). */
-export interface AuditActor {
-  type: AuditActorType;
-  id: string | null;
-  label: string;
-  ip: string | null;
-}

@@ -1,6 +1,6 @@
 /**
- * The shape every audit entry has. Mirrors `AuditEntry` / `AuditSink` of src/admin/audit-sink.ts
- * (the admin identity code records logins through it); AuditService implements it structurally.
+ * The shape every audit entry has; src/admin/audit-sink.ts re-exports it for the admin identity
+ * code, and AuditService implements AuditSink.
  */
 
 export type AuditActorType = 'account' | 'service_token' | 'cli' | 'system' | 'anonymous';
