@@ -1,3 +1,4 @@
+import { credentialStatus, LastUseBuffer } from '../credentials/credential-lifecycle.js';
 import type { Kysely } from 'kysely';
 import { generateServiceToken } from '../credentials/key-format.js';
 import type { Database } from '../db/schema.js';
@@ -68,7 +69,7 @@ function isWithin(inner: '*' | string[], outer: '*' | string[]): boolean {
 }
 
 export class ServiceTokenService {
-  readonly #pendingUses = new Map<string, number>();
+  readonly #uses = new LastUseBuffer();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -79,8 +80,7 @@ export class ServiceTokenService {
 
   private view(row: ServiceTokenRow): ServiceTokenView {
     const now = this.clock.now();
-    const status: ServiceTokenStatus =
-      row.revoked_at !== null ? 'revoked' : row.expires_at !== null && row.expires_at <= now ? 'expired' : 'active';
+    const status: ServiceTokenStatus = credentialStatus(row, now);
     return {
       id: row.id,
       name: row.name,
@@ -202,14 +202,12 @@ export class ServiceTokenService {
 
   /** Records a use in memory; `flushUses` writes them in one batch (no write per request). */
   noteUse(id: string, at: number): void {
-    const previous = this.#pendingUses.get(id);
-    if (previous === undefined || previous < at) this.#pendingUses.set(id, at);
+    this.#uses.note(id, at);
   }
 
   async flushUses(): Promise<void> {
-    if (this.#pendingUses.size === 0) return;
-    const uses = [...this.#pendingUses.entries()];
-    this.#pendingUses.clear();
+    const uses = this.#uses.drain();
+    if (uses.length === 0) return;
     await this.db.transaction().execute((trx) => touchServiceTokens(trx, uses));
   }
 

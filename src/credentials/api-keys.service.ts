@@ -1,3 +1,4 @@
+import { credentialStatus, LastUseBuffer } from './credential-lifecycle.js';
 import type { Kysely } from 'kysely';
 import { AuditService, auditEntry } from '../audit/audit.service.js';
 import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
@@ -41,7 +42,7 @@ export interface ApiKeyRecord {
 const MAX_NAME_CHARS = 100;
 
 export class ApiKeyService {
-  readonly #pendingUses = new Map<string, number>();
+  readonly #uses = new LastUseBuffer();
   private readonly audit: AuditService;
 
   constructor(
@@ -54,8 +55,7 @@ export class ApiKeyService {
 
   private view(row: ApiKeyRow): ApiKeyView {
     const now = this.clock.now();
-    const status: ApiKeyStatus =
-      row.revoked_at !== null ? 'revoked' : row.expires_at !== null && row.expires_at <= now ? 'expired' : 'active';
+    const status: ApiKeyStatus = credentialStatus(row, now);
     return {
       id: row.id,
       name: row.name,
@@ -147,14 +147,12 @@ export class ApiKeyService {
 
   /** Records a use in memory; `flushUses` writes them in one batch (no write per request). */
   noteUse(id: string, at: number): void {
-    const previous = this.#pendingUses.get(id);
-    if (previous === undefined || previous < at) this.#pendingUses.set(id, at);
+    this.#uses.note(id, at);
   }
 
   async flushUses(): Promise<void> {
-    if (this.#pendingUses.size === 0) return;
-    const uses = [...this.#pendingUses.entries()];
-    this.#pendingUses.clear();
+    const uses = this.#uses.drain();
+    if (uses.length === 0) return;
     await this.db.transaction().execute((trx) => touchApiKeys(trx, uses));
   }
 }
