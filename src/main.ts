@@ -7,7 +7,12 @@ import { openHerald } from './runtime.js';
 /** Starts the server; resolves once it listens. Used by `npm start` and `herald serve`. */
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config);
-  const herald = await openHerald(config);
+  // The last line of defence: a promise some library forgot to handle (a client of PostgreSQL or
+  // Redis failing in the background) is a bug to log, not a reason to stop serving every workspace.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); the server keeps running');
+  });
+  const herald = await openHerald(config, { logger });
   const app = buildApp({ herald, logger });
   let isClosing = false;
   const shutdown = (signal: string) => {

@@ -1,4 +1,5 @@
 import type { Kysely, LogEvent } from 'kysely';
+import type { Logger } from 'pino';
 import { AuditService } from './audit/audit.service.js';
 import type { Config, Engine } from './config.js';
 import { ApiKeyService } from './credentials/api-keys.service.js';
@@ -40,6 +41,8 @@ export interface Herald {
 export interface OpenHeraldOptions {
   clock?: Clock;
   onQuery?: (event: LogEvent) => void;
+  /** The server's logger, for database connection faults. */
+  logger?: Logger;
 }
 
 /** Opens the database, applies pending migrations and bootstraps a fresh installation. */
@@ -48,7 +51,7 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
   const masterKey = loadMasterKey(config);
   const box = new SecretBox(masterKey.key);
   const clock = options.clock ?? systemClock;
-  const handle = await openDb(config, options.onQuery ? { onQuery: options.onQuery } : {});
+  const handle = await openDb(config, { onQuery: options.onQuery, logger: options.logger });
   const { db } = handle;
   try {
     await migrateToLatest(db, handle.engine, config.databaseSchema);

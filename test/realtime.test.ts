@@ -217,6 +217,36 @@ for (const engine of enginesUnderTest()) {
       assert.ok(ok.connected, 'the valid socket is unaffected');
     });
 
+    test('handshake ids that are not clean text are refused, and the server keeps serving', async () => {
+      // A lone surrogate once made the room name throw inside socket.io's connection handler,
+      // which ended the process; U+0000 cannot be stored by PostgreSQL; ids have length limits.
+      const cases: Array<[string, HandshakeAuth]> = [
+        ['lone surrogate in distinct_id', { distinct_id: 'x\ud800' }],
+        ['lone surrogate in tenant_id', { distinct_id: 'clean-user', tenant_id: 'x\udfff' }],
+        ['U+0000 in distinct_id', { distinct_id: 'x\u0000y' }],
+        ['over-long distinct_id', { distinct_id: 'x'.repeat(513) }],
+        ['over-long tenant_id', { distinct_id: 'clean-user', tenant_id: 't'.repeat(65) }],
+      ];
+      for (const [label, auth] of cases) {
+        assert.equal(await rejection(open({ authorization: publicKey, ...auth })), AUTH_ERROR_MESSAGE, label);
+      }
+      const victim = open({ authorization: publicKey, distinct_id: 'surrogate-victim' });
+      const received = collect(victim, 'new_notification');
+      await connected(victim);
+
+      // The same ids in a trigger are refused before anything is stored, for every recipient.
+      const result = (await backend.workflows.trigger(
+        new WorkflowTriggerRequest({ workflow: WORKFLOW, recipients: ['x\ud800', 'surrogate-victim'], data: {} }),
+      )) as unknown as { success: boolean; status_code: number; message: string };
+      assert.equal(result.status_code, 400, JSON.stringify(result));
+      assert.match(result.message, /lone UTF-16 surrogate/);
+      assert.deepEqual(await notificationIdsOf(h, h.staging.id, 'surrogate-victim', 'default'), []);
+
+      await trigger(backend, 'surrogate-victim');
+      await waitFor(() => received.length > 0, EVENT_TIMEOUT_MS);
+      assert.deepEqual(received, [{ n_id: (await notificationIdsOf(h, h.staging.id, 'surrogate-victim', 'default'))[0] }]);
+    });
+
     test('a revoked public key and a public key used from a disallowed origin are refused', async () => {
       const staging = await h.herald.workspaces.get('staging');
       const revoked = await h.herald.publicKeys.create(staging, {});

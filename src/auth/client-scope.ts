@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.js';
+import { checkIdText, MAX_DISTINCT_ID_CHARS, MAX_TENANT_ID_CHARS } from '../lib/text.js';
 import { requirePrincipal } from './authenticate.js';
 import type { Principal } from './principal.js';
 import { DEFAULT_TENANT } from './user-token.js';
@@ -37,6 +38,7 @@ export function subscriberFor(principal: Principal, claimed: unknown): string {
     if (principal.subscriberId !== null) return principal.subscriberId;
     throw new AppError('VALIDATION_FAILED', 'distinct_id is required');
   }
+  checkIdText(distinctId, 'distinct_id', MAX_DISTINCT_ID_CHARS);
   if (principal.subscriberId !== null && principal.subscriberId !== distinctId) {
     throw new AppError('SUBSCRIBER_MISMATCH', 'the user token was issued for another user', {
       detail: `token entity_id ${JSON.stringify(principal.subscriberId)} but the request acts on ${JSON.stringify(distinctId)}`,
@@ -48,6 +50,7 @@ export function subscriberFor(principal: Principal, claimed: unknown): string {
 /** The tenant the request acts in (default `default`): must be inside the token's scope (else 403). */
 export function requireTenant(principal: Principal, requested: unknown): string {
   const tenantId = typeof requested === 'string' && requested.trim() !== '' ? requested.trim() : DEFAULT_TENANT;
+  checkIdText(tenantId, 'tenant_id', MAX_TENANT_ID_CHARS);
   if (principal.tenantScope !== null && !principal.tenantScope.includes(tenantId)) {
     throw new AppError('TENANT_NOT_IN_SCOPE', 'the user token is not scoped to this tenant', {
       detail: `tenant ${JSON.stringify(tenantId)} not in token scope ${JSON.stringify(principal.tenantScope)}`,

@@ -3,6 +3,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import { LRUCache } from 'lru-cache';
 import { sha256Hex } from '../lib/crypto.js';
 import { formatSpan } from '../lib/duration.js';
+import { textProblem } from '../lib/text.js';
 
 /**
  * Per-user tokens of "enhanced security mode": ES256 JWTs the customer's backend signs with a
@@ -140,6 +141,8 @@ export class UserTokenVerifier {
       if (typeof subscriberId !== 'string' || subscriberId.length === 0) {
         return fail('TOKEN_INVALID', 'user token entity_id must be the user distinct_id', 'user token entity_id missing or not a string');
       }
+      const idProblem = textProblem(subscriberId);
+      if (idProblem !== undefined) return fail('TOKEN_INVALID', `user token entity_id ${idProblem}`, 'user token entity_id malformed');
       const tenantScope = tenantScopeOf(payload);
       if (!tenantScope)
         return fail('TOKEN_INVALID', 'user token scope.tenant_id must be a string or a list of strings', 'user token scope malformed');

@@ -25,13 +25,22 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
   const workflows = new WorkflowService(herald);
   const webhooks = new WebhookSender(herald, (workspaceId) => herald.workspaceSecrets.reveal(workspaceId), logger);
   const onNotifications: Pipeline['onNotifications'] = [];
+  // The hooks run after a commit: what they do is best effort (a live update, an early start), and
+  // a failure in one must neither fail the request that committed nor skip the other recipients.
+  const afterCommit = (what: string, action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      logger.error({ err: error }, `after a committed delivery, ${what} failed`);
+    }
+  };
   const delivery = new DeliveryService(herald, users, workflows, collaborators.gate, {
     onNotifications: (items) => {
-      for (const listener of onNotifications) listener(items);
+      for (const listener of onNotifications) afterCommit('a notification listener', () => listener(items));
     },
-    onWebhooksQueued: () => webhooks.kick(),
+    onWebhooksQueued: () => afterCommit('starting the webhook sender', () => webhooks.kick()),
     // Called only after a request commits, by which time `runner` exists.
-    onJobQueued: () => runner.kick(),
+    onJobQueued: () => afterCommit('starting the job runner', () => runner.kick()),
   });
   const runner = new JobRunner(herald, delivery, workflows, collaborators.lists, logger);
   return {

@@ -1,5 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
+import { checkIdText, MAX_TENANT_ID_CHARS } from '../lib/text.js';
 import { DEFAULT_TENANT, type Recipient, type TriggerRequest } from '../delivery/delivery.service.js';
 import { checkDistinctId } from '../users/users.service.js';
 
@@ -12,14 +13,12 @@ const invalid = (message: string) => new AppError('VALIDATION_FAILED', message);
 
 const TRIGGER_KEYS = new Set(['workflow', 'recipients', 'data', 'actor', 'metadata', '$idempotency_key', 'tenant_id', 'cancellation_key']);
 const MAX_KEY_CHARS = 255;
-const MAX_TENANT_CHARS = 64;
 
 function optionalString(body: JsonObject, key: string, max: number): string | undefined {
   const value = body[key];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw invalid(`${key} must be a string`);
-  if (value.length > max) throw invalid(`${key} is longer than ${max} characters`);
-  return value;
+  return checkIdText(value, key, max);
 }
 
 function dataOf(body: JsonObject, key = 'data'): JsonObject {
@@ -50,7 +49,7 @@ export function parseRecipient(value: unknown, where: string): Recipient {
 }
 
 function tenantOf(body: JsonObject): string {
-  return optionalString(body, 'tenant_id', MAX_TENANT_CHARS) ?? optionalString(body, 'brand_id', MAX_TENANT_CHARS) ?? DEFAULT_TENANT;
+  return optionalString(body, 'tenant_id', MAX_TENANT_ID_CHARS) ?? optionalString(body, 'brand_id', MAX_TENANT_ID_CHARS) ?? DEFAULT_TENANT;
 }
 
 /** `POST /trigger/`: WorkflowTriggerRequest. Unknown keys are refused, like the SDK's own schema does. */
@@ -181,7 +180,7 @@ export function parseEvent(body: unknown): IncomingEvent {
   const distinctId = checkDistinctId(body['distinct_id']);
   const insertId = optionalString(body, '$insert_id', MAX_KEY_CHARS);
   const env = optionalString(body, 'env', MAX_KEY_CHARS);
-  const tenantId = optionalString(body, 'tenant_id', MAX_TENANT_CHARS) ?? optionalString(body, 'brand_id', MAX_TENANT_CHARS);
+  const tenantId = optionalString(body, 'tenant_id', MAX_TENANT_ID_CHARS) ?? optionalString(body, 'brand_id', MAX_TENANT_ID_CHARS);
   const operations = body['$user_operations'];
   if (operations !== undefined) {
     if (!Array.isArray(operations)) throw invalid('$user_operations must be a list of operations');
@@ -214,7 +213,7 @@ const CLIENT_OPERATION_KEYS = ['$set', '$set_once', '$add', '$append', '$remove'
 export function parseClientEvent(body: unknown): IncomingEvent {
   if (!isPlainObject(body)) throw invalid('event must be a JSON object');
   const insertId = optionalString(body, '$insert_id', MAX_KEY_CHARS);
-  const tenantId = optionalString(body, 'tenant_id', MAX_TENANT_CHARS);
+  const tenantId = optionalString(body, 'tenant_id', MAX_TENANT_ID_CHARS);
   const properties = dataOf(body, 'properties');
   if (body['event'] === '$identify') {
     const distinctId = checkDistinctId(properties['$identified_id'] ?? body['distinct_id'], 'properties.$identified_id');

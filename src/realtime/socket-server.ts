@@ -63,11 +63,16 @@ export interface SocketServer extends RealtimeNotifier {
   /** Ends every client connection; the HTTP server's close would otherwise wait for them. */
   disconnectAll(): void;
   close(): Promise<void>;
+  /** Cross-process fan-out: 'local' without Redis; 'degraded' while Redis is away. */
+  health(): { fanOut: 'local' | 'redis' | 'degraded'; droppedEvents: number };
 }
 
-/** Room names from ids that may contain anything: encoding keeps `:` a separator only. */
+/**
+ * One room per (workspace, tenant, user). JSON keeps the parts apart whatever they contain, and
+ * unlike encodeURIComponent it cannot throw (a lone surrogate comes out escaped).
+ */
 export function roomOf(target: RealtimeTarget): string {
-  return [target.workspaceId, target.tenantId, target.distinctId].map(encodeURIComponent).join(':');
+  return JSON.stringify([target.workspaceId, target.tenantId, target.distinctId]);
 }
 
 function stringOrUndefined(value: unknown): string | undefined {
@@ -117,6 +122,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
   // credentials must not travel. A WeakMap forgets a socket once it is gone.
   const credentialsBySocket = new WeakMap<FeedSocket, HandshakeCredentials>();
   const redisClients: Redis[] = [];
+  let droppedEvents = 0;
   // A connection upgraded between disconnectAll() and the HTTP server's close would hold that close open.
   let isClosing = false;
   io.engine.on('connection', (connection: { close(): void }) => {
@@ -143,7 +149,16 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     );
   });
   io.on('connection', (socket) => {
-    void socket.join(roomOf(socket.data.target));
+    const refuse = (error: unknown) => {
+      log.error({ err: error, socketId: socket.id }, 'realtime connection could not join its room');
+      socket.disconnect(true);
+    };
+    // socket.io runs this from its packet handling, where a throw would end the process.
+    try {
+      void Promise.resolve(socket.join(roomOf(socket.data.target))).catch(refuse);
+    } catch (error) {
+      refuse(error);
+    }
   });
 
   // A revoked public key or signing key, or enhanced security switched on, must also end the
@@ -194,20 +209,28 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
 
   return {
     emit(target, event, payload) {
-      io.to(roomOf(target)).emit(event, payload);
+      // Called after a delivery committed: a failure here loses one live update, never the request.
+      try {
+        io.to(roomOf(target)).emit(event, payload);
+      } catch (error) {
+        log.error({ err: error, event }, 'realtime event could not be sent');
+      }
     },
 
     async start() {
       if (deps.redisUrl === undefined) return;
       const key = `herald-realtime#${await deps.installationId()}`;
       // lazyConnect lets start() fail on an unreachable Redis (misconfiguration fails at boot);
-      // after that ioredis reconnects by itself and queues publishes meanwhile.
-      const pub = new Redis(deps.redisUrl, { lazyConnect: true });
-      const sub = pub.duplicate();
+      // after that ioredis reconnects by itself. Publishes are not queued while Redis is away: the
+      // events for other processes are dropped (same-process sockets still get theirs), so an
+      // outage neither grows memory nor fails later with MaxRetriesPerRequestError.
+      const pub = new Redis(deps.redisUrl, { lazyConnect: true, enableOfflineQueue: false });
+      const sub = new Redis(deps.redisUrl, { lazyConnect: true });
       // Until both clients are up, a failure is start()'s to report (ioredis's own message for the
       // first one says only "Connection is closed").
       let hasStarted = false;
       let firstError: Error | undefined;
+      let isPublishDown = false;
       for (const [role, client] of [
         ['publish', pub],
         ['subscribe', sub],
@@ -224,8 +247,21 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
         client.on('ready', () => {
           if (isDown) log.info({ role }, 'realtime Redis connection restored');
           isDown = false;
+          if (client === pub) isPublishDown = false;
         });
       }
+      // The adapter neither awaits nor catches its publishes; an unhandled rejection ends the process.
+      const publish = pub.publish.bind(pub);
+      const safePublish = (channel: string, message: string | Buffer): Promise<number> =>
+        publish(channel, message).catch((error: Error) => {
+          droppedEvents++;
+          if (!isPublishDown) {
+            isPublishDown = true;
+            log.warn({ reason: error.message }, 'realtime events for other processes are dropped until Redis is back');
+          }
+          return 0;
+        });
+      pub.publish = safePublish as unknown as Redis['publish'];
       try {
         await Promise.all([pub.connect(), sub.connect()]);
       } catch (error) {
@@ -235,6 +271,12 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
       }
       hasStarted = true;
       io.adapter(createAdapter(pub, sub, { key }));
+    },
+
+    health() {
+      if (redisClients.length === 0) return { fanOut: 'local', droppedEvents };
+      const isUp = redisClients.every((client) => client.status === 'ready');
+      return { fanOut: isUp ? 'redis' : 'degraded', droppedEvents };
     },
 
     disconnectAll() {

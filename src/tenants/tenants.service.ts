@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { offsetMeta, type LimitOffset } from '../http/pagination.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, parseJsonObject, type JsonObject } from '../lib/json.js';
+import { checkIdText, MAX_TENANT_ID_CHARS } from '../lib/text.js';
 import { iso, type ServiceDeps } from '../users/users.service.js';
 import {
   countTenantCategories,
@@ -25,7 +26,6 @@ import {
 /** Every workspace has this tenant, saved or not: triggers without a tenant_id use it. */
 export const DEFAULT_TENANT_ID = 'default';
 const DEFAULT_TENANT_NAME = 'Default';
-const MAX_TENANT_ID_CHARS = 64;
 const MAX_TENANT_JSON_BYTES = 64 * 1024;
 const MAX_CATEGORY_JSON_BYTES = 16 * 1024;
 const CATEGORY_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -112,8 +112,7 @@ function describeIssues(error: z.ZodError, what: string): string {
 export function checkTenantId(value: unknown): string {
   const id = typeof value === 'string' ? value.trim() : '';
   if (id === '') throw new AppError('VALIDATION_FAILED', 'tenant_id must be a non-empty string');
-  if (id.length > MAX_TENANT_ID_CHARS)
-    throw new AppError('VALIDATION_FAILED', `tenant_id must be at most ${MAX_TENANT_ID_CHARS} characters`);
+  checkIdText(id, 'tenant_id', MAX_TENANT_ID_CHARS);
   // The Node SDK puts the id in the path through encodeURI, which leaves "/", "?" and "#" as they are:
   // a tenant with one of them could never be read back through it.
   if (/[/?#]/.test(id)) throw new AppError('VALIDATION_FAILED', 'tenant_id must not contain "/", "?" or "#"; use "-" or "_" instead');

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, parseJsonObject, type JsonObject } from '../lib/json.js';
+import { checkIdText, MAX_DISTINCT_ID_CHARS } from '../lib/text.js';
 import { applyOperation, applyUpsertPayload, CHANNEL_KEYS, type Profile } from './user-operations.js';
 import {
   deleteUsers,
@@ -25,15 +26,11 @@ export interface ServiceDeps {
   clock: Clock;
 }
 
-const MAX_DISTINCT_ID_CHARS = 512;
 const MAX_PROFILE_BYTES = 256 * 1024;
 
 export function checkDistinctId(value: unknown, what = 'distinct_id'): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw new AppError('VALIDATION_FAILED', `${what} must be a non-empty string`);
-  const id = value.trim();
-  if (id.length > MAX_DISTINCT_ID_CHARS)
-    throw new AppError('VALIDATION_FAILED', `${what} is longer than ${MAX_DISTINCT_ID_CHARS} characters`);
-  return id;
+  return checkIdText(value.trim(), what, MAX_DISTINCT_ID_CHARS);
 }
 
 export function iso(ms: number): string {

@@ -34,7 +34,7 @@ export async function createTestEnv(engine: Engine, extra: Record<string, string
   let schema: string | undefined;
   if (engine === 'postgres') {
     schema = `herald_t_${randomBytes(6).toString('hex')}`;
-    env['DATABASE_URL'] = PG_URL;
+    env['DATABASE_URL'] ??= PG_URL;
     env['HERALD_DATABASE_SCHEMA'] = schema;
     env['HERALD_MASTER_KEY'] ??= randomBytes(32).toString('base64');
   }

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { io as connectSocket, type Socket as ClientSocket } from 'socket.io-client';
+import { heraldJson } from './helpers/cli.js';
+import { createTestEnv, enginesUnderTest, PG_URL, type TestEnv } from './helpers/engines.js';
+import { getJson, hmacHeaders } from './helpers/http.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+import { outputMatches, startOwnRedis, type OwnRedis } from './helpers/services.js';
+import { waitFor } from './helpers/webhook-receiver.js';
+
+/**
+ * Faults outside Herald must never end a server process: PostgreSQL ending its connections, Redis
+ * going away with triggers flowing. Each test runs the real server (`node dist/main.js`) and
+ * breaks the service under it; only services of the test's own are stopped (its own Redis on a
+ * spare port; PostgreSQL connections of this server only, found by their application_name).
+ */
+
+const WORKFLOW = 'fault-note';
+
+interface Staging {
+  workspaceKey: string;
+  secret: string;
+}
+
+async function stagingCredentials(t: TestEnv): Promise<Staging> {
+  const secret = await heraldJson<{ workspace_key: string; workspace_secret: string }>(['workspace', 'secret', 'staging'], t.env);
+  return { workspaceKey: secret.workspace_key, secret: secret.workspace_secret };
+}
+
+async function applyInboxWorkflow(t: TestEnv): Promise<void> {
+  const file = path.join(t.dataDir, 'workflow.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ slug: WORKFLOW, category: 'transactional', steps: [{ type: 'inbox', template: { text: 'Hello' } }] }),
+  );
+  await heraldJson(['workflow', 'apply', 'staging', file], t.env);
+}
+
+async function trigger(server: RunningServer, staging: Staging, recipient: string): Promise<number> {
+  const body = JSON.stringify({ workflow: WORKFLOW, recipients: [recipient], data: {} });
+  const response = await fetch(`${server.url}/trigger/`, {
+    method: 'POST',
+    headers: hmacHeaders(staging.workspaceKey, staging.secret, 'POST', '/trigger/', body),
+    body,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const whoami = (server: RunningServer, staging: Staging) =>
+  getJson(`${server.url}/v1/auth/whoami`, hmacHeaders(staging.workspaceKey, staging.secret, 'GET', '/v1/auth/whoami', undefined));
+
+if (enginesUnderTest().includes('postgres')) {
+  describe('PostgreSQL ending the server’s connections', () => {
+    const applicationName = `herald_fault_${process.pid}_${Date.now()}`;
+    let t: TestEnv;
+    let server: RunningServer | undefined;
+
+    before(async () => {
+      t = await createTestEnv('postgres', { DATABASE_URL: `${PG_URL}?application_name=${applicationName}`, LOG_LEVEL: 'info' });
+    });
+
+    after(async () => {
+      await server?.stop();
+      await t?.cleanup();
+    });
+
+    test('idle connections terminated by the server: the process logs it, stays up and serves again', async () => {
+      await heraldJson(['workspace', 'list'], t.env);
+      const staging = await stagingCredentials(t);
+      const running = await startServer(t.env);
+      server = running;
+      assert.equal((await whoami(running, staging)).status, 200);
+
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      const lost = /PostgreSQL closed an idle connection/;
+      try {
+        // Every connection the server holds. One caught mid-query fails that query instead (the
+        // change feed polls every 250 ms), so this repeats until an idle one was hit.
+        await waitFor(async () => {
+          await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [applicationName]);
+          return lost.test(running.output()) || running.process.exitCode !== null;
+        }, 20_000);
+      } finally {
+        await admin.end();
+      }
+      await outputMatches(running, lost);
+      assert.equal(running.process.exitCode, null, 'the server is still running');
+      await waitFor(async () => (await whoami(running, staging)).status === 200, 10_000);
+    });
+  });
+}
+
+describe('Redis going away while triggers flow', () => {
+  let t: TestEnv;
+  let redis: OwnRedis;
+  let server: RunningServer | undefined;
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    redis = await startOwnRedis();
+    t = await createTestEnv(enginesUnderTest()[0] ?? 'sqlite', { HERALD_REDIS_URL: redis.url, LOG_LEVEL: 'info' });
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await server?.stop();
+    await redis?.kill();
+    await t?.cleanup();
+  });
+
+  test('the server survives, same-process sockets keep receiving, and fan-out resumes when Redis returns', async () => {
+    await heraldJson(['workspace', 'list'], t.env);
+    const staging = await stagingCredentials(t);
+    const publicKey = (await heraldJson<{ key: string }>(['public-key', 'create', 'staging'], t.env)).key;
+    await applyInboxWorkflow(t);
+    const running = await startServer(t.env);
+    server = running;
+
+    const socket = connectSocket(running.url, {
+      transports: ['websocket'],
+      auth: { authorization: publicKey, distinct_id: 'redis-fault-user' },
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    const received: unknown[] = [];
+    socket.on('new_notification', (payload: unknown) => received.push(payload));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+
+    await redis.kill();
+    await outputMatches(running, /realtime Redis connection lost/);
+    // Triggers while Redis is away are accepted and reach the socket on this process; the events
+    // for other processes are dropped (once ioredis held them and crashed the process later).
+    for (let i = 1; i <= 3; i++) {
+      assert.equal(await trigger(running, staging, 'redis-fault-user'), 202);
+      await waitFor(() => received.length === i, 10_000);
+    }
+    await outputMatches(running, /realtime events for other processes are dropped until Redis is back/);
+
+    await redis.restart();
+    await outputMatches(running, /realtime Redis connection restored/);
+    assert.equal(await trigger(running, staging, 'redis-fault-user'), 202);
+    await waitFor(() => received.length === 4, 10_000);
+    assert.equal(running.process.exitCode, null, 'the server is still running');
+    assert.ok(socket.connected);
+  });
+});
