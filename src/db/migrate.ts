@@ -5,6 +5,7 @@ import { notificationsMigration } from './migrations/0002-notifications.js';
 import { inboxMigration } from './migrations/0003-inbox.js';
 import { adminMigration } from './migrations/0004-admin.js';
 import { logsMigration } from './migrations/0005-logs.js';
+import { inboxCountsMigration } from './migrations/0006-inbox-counts.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -15,6 +16,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0003-inbox': inboxMigration(engine),
     '0004-admin': adminMigration(engine),
     '0005-logs': logsMigration(engine),
+    '0006-inbox-counts': inboxCountsMigration(),
   };
 }
 
@@ -53,6 +55,9 @@ export async function migrateToLatest(db: Kysely<Database>, engine: Engine, sche
   try {
     await db.transaction().execute(async (trx) => {
       if (engine === 'postgres') {
+        // Building an index on a large table, or waiting for another process's migration, may
+        // take longer than the statement timeout that guards request queries.
+        await sql`set local statement_timeout = 0`.execute(trx);
         await sql`select pg_advisory_xact_lock(hashtext(${`herald-migrate:${schema ?? 'public'}`}))`.execute(trx);
       }
       // On SQLite this write is the transaction's first statement, so it takes the write lock.

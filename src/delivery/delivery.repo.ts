@@ -1,20 +1,66 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Engine } from '../config.js';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database, ExecutionsTable, JobsTable, MessagesTable, NotificationsTable, WebhookOutboxTable } from '../db/schema.js';
 
 export type JobRow = Selectable<JobsTable>;
 export type WebhookRow = Selectable<WebhookOutboxTable>;
 
-export async function insertExecution(db: Kysely<Database>, row: Insertable<ExecutionsTable>): Promise<void> {
-  await db.insertInto('executions').values(row).execute();
+// Every delivery writes these three: prepared, so Kysely builds each statement once.
+const executionInsert = preparedInsert('executions', [
+  'id',
+  'workspace_id',
+  'source',
+  'workflow_slug',
+  'category',
+  'tenant_id',
+  'cancellation_key',
+  'recipient_count',
+  'created_at',
+]);
+const notificationInsert = preparedInsert('notifications', [
+  'id',
+  'workspace_id',
+  'distinct_id',
+  'tenant_id',
+  'execution_id',
+  'workflow_slug',
+  'category',
+  'content',
+  'tags',
+  'is_pinned',
+  'created_at',
+  'seen_at',
+  'read_at',
+  'interacted_at',
+  'archived_at',
+  'expires_at',
+]);
+const messageInsert = preparedInsert('messages', [
+  'id',
+  'workspace_id',
+  'execution_id',
+  'distinct_id',
+  'tenant_id',
+  'workflow_slug',
+  'category',
+  'channel',
+  'status',
+  'notification_id',
+  'created_at',
+  'updated_at',
+]);
+
+export function insertExecution(db: Kysely<Database>, row: Insertable<ExecutionsTable>): Promise<void> {
+  return executionInsert.execute(db, row);
 }
 
-export async function insertNotification(db: Kysely<Database>, row: Insertable<NotificationsTable>): Promise<void> {
-  await db.insertInto('notifications').values(row).execute();
+export function insertNotification(db: Kysely<Database>, row: Insertable<NotificationsTable>): Promise<void> {
+  return notificationInsert.execute(db, row);
 }
 
-export async function insertMessage(db: Kysely<Database>, row: Insertable<MessagesTable>): Promise<void> {
-  await db.insertInto('messages').values(row).execute();
+export function insertMessage(db: Kysely<Database>, row: Insertable<MessagesTable>): Promise<void> {
+  return messageInsert.execute(db, row);
 }
 
 export async function insertWebhook(db: Kysely<Database>, row: Insertable<WebhookOutboxTable>): Promise<void> {

@@ -1,5 +1,15 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Compilable,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+  type SqlBool,
+} from 'kysely';
 import type { Engine } from '../config.js';
+import { prepared, type PreparedQuery } from '../db/prepared.js';
 import type { Database, NotificationsTable } from '../db/schema.js';
 import type { FeedCursor, StoreFilter } from './store-filter.js';
 
@@ -7,7 +17,7 @@ import type { FeedCursor, StoreFilter } from './store-filter.js';
  * Reads and writes of the client in-app feed. Every query is bound to one user in one tenant of
  * one workspace (FeedScope), and every feed query hides expired notifications.
  *
- * Feed order is (is_pinned desc, created_at desc, id desc): the notifications_feed index
+ * Feed order is (is_pinned desc, created_at desc, id desc): the notifications_feed_covering index
  * (workspace_id, distinct_id, tenant_id, is_pinned, created_at, id) read backwards. Cursors are
  * row-value comparisons, `(is_pinned, created_at) < (?, ?)`, which both engines turn into an index
  * seek; the equivalent OR-expansion makes SQLite scan from the top of the feed instead.
@@ -55,16 +65,32 @@ function inStore(eb: NotificationsEb, engine: Engine, store: StoreFilter): Expre
   return eb.and(parts);
 }
 
+/** A cursor as bound values: `pinned` is 0 or 1, `id` absent for the SDK's (is_pinned, created_at) cursors. */
+interface CursorValues {
+  pinned: number;
+  createdAt: number;
+  id: string | undefined;
+}
+
+/** A cursor's bound values, flat (a prepared query's placeholders are one level deep). */
+function cursorValues(cursor: FeedCursor | null | undefined): Record<string, unknown> {
+  if (!cursor) return {};
+  return { cursorPinned: cursor.isPinned ? 1 : 0, cursorCreatedAt: cursor.createdAt, cursorId: cursor.id };
+}
+
+function cursorOf(v: Record<string, unknown>): CursorValues {
+  return { pinned: v['cursorPinned'] as number, createdAt: v['cursorCreatedAt'] as number, id: v['cursorId'] as string | undefined };
+}
+
 /** Rows after `cursor` in feed order. */
-function after(eb: NotificationsEb, cursor: FeedCursor): Expression<SqlBool> {
-  const pinned = cursor.isPinned ? 1 : 0;
-  if (cursor.id === undefined) {
-    return eb(eb.refTuple('notifications.is_pinned', 'notifications.created_at'), '<', eb.tuple(pinned, cursor.createdAt));
+function after(eb: NotificationsEb, cursor: CursorValues, hasId: boolean): Expression<SqlBool> {
+  if (!hasId) {
+    return eb(eb.refTuple('notifications.is_pinned', 'notifications.created_at'), '<', eb.tuple(cursor.pinned, cursor.createdAt));
   }
   return eb(
     eb.refTuple('notifications.is_pinned', 'notifications.created_at', 'notifications.id'),
     '<',
-    eb.tuple(pinned, cursor.createdAt, cursor.id),
+    eb.tuple(cursor.pinned, cursor.createdAt, cursor.id as string),
   );
 }
 
@@ -72,15 +98,14 @@ function after(eb: NotificationsEb, cursor: FeedCursor): Expression<SqlBool> {
  * Rows up to and including `cursor` in feed order: what earlier pages showed (a page never ends
  * inside a run of rows sharing (is_pinned, created_at), so the whole run was shown).
  */
-function before(eb: NotificationsEb, cursor: FeedCursor): Expression<SqlBool> {
-  const pinned = cursor.isPinned ? 1 : 0;
-  if (cursor.id === undefined) {
-    return eb(eb.refTuple('notifications.is_pinned', 'notifications.created_at'), '>=', eb.tuple(pinned, cursor.createdAt));
+function before(eb: NotificationsEb, cursor: CursorValues, hasId: boolean): Expression<SqlBool> {
+  if (!hasId) {
+    return eb(eb.refTuple('notifications.is_pinned', 'notifications.created_at'), '>=', eb.tuple(cursor.pinned, cursor.createdAt));
   }
   return eb(
     eb.refTuple('notifications.is_pinned', 'notifications.created_at', 'notifications.id'),
     '>=',
-    eb.tuple(pinned, cursor.createdAt, cursor.id),
+    eb.tuple(cursor.pinned, cursor.createdAt, cursor.id as string),
   );
 }
 
@@ -94,6 +119,86 @@ export interface FeedPageRequest {
 }
 
 /**
+ * The feed's hot queries run as prepared queries (src/db/prepared.ts), one per shape: which
+ * filters a query has is the shape, what they compare with are bound values. Stores filtered by
+ * tags or categories put lists in the SQL, so those are built each time instead.
+ */
+interface FeedValues extends FeedScope {
+  now: number;
+  [key: string]: unknown;
+}
+
+function isPreparable(stores: StoreFilter[]): boolean {
+  return stores.every((store) => store.tags.length === 0 && store.categories.length === 0);
+}
+
+function storeShape(store: StoreFilter): string {
+  return `${String(store.read)}/${String(store.archived)}`;
+}
+
+// Every prepared shape is a product of a few booleans and store flags: a few dozen at most.
+const preparedByShape = new Map<string, PreparedQuery<FeedValues, unknown>>();
+
+async function runShaped<Row>(
+  db: Kysely<Database>,
+  shape: string,
+  preparable: boolean,
+  build: (db: Kysely<Database>, v: FeedValues) => Compilable<Row>,
+  values: FeedValues,
+): Promise<Row[]> {
+  if (!preparable) return (await db.executeQuery(build(db, values))).rows;
+  let query = preparedByShape.get(shape) as PreparedQuery<FeedValues, Row> | undefined;
+  if (!query) {
+    query = prepared(shape, build);
+    preparedByShape.set(shape, query as PreparedQuery<FeedValues, unknown>);
+  }
+  return query.execute(db, values);
+}
+
+interface PageShape {
+  engine: Engine;
+  store: StoreFilter;
+  cursor: 'none' | 'time' | 'id';
+  hasCreatedUpTo: boolean;
+  hasOffset: boolean;
+}
+
+function pageQuery(db: Kysely<Database>, shape: PageShape, v: FeedValues): NotificationsQuery<NotificationRow> {
+  let query = scoped(db.selectFrom('notifications').selectAll('notifications'), v)
+    .where((eb) => isVisible(eb, v.now))
+    .where((eb) => inStore(eb, shape.engine, shape.store));
+  if (shape.cursor !== 'none') query = query.where((eb) => after(eb, cursorOf(v), shape.cursor === 'id'));
+  if (shape.hasCreatedUpTo) query = query.where('notifications.created_at', '<=', v['createdUpTo'] as number);
+  query = query
+    .orderBy('notifications.is_pinned', 'desc')
+    .orderBy('notifications.created_at', 'desc')
+    .orderBy('notifications.id', 'desc')
+    .limit(v['limit'] as number);
+  return shape.hasOffset ? query.offset(v['offset'] as number) : query;
+}
+
+function pageOf(engine: Engine, scope: FeedScope, page: FeedPageRequest, now: number): { shape: PageShape; values: FeedValues } {
+  const cursor = page.after;
+  return {
+    shape: {
+      engine,
+      store: page.store,
+      cursor: cursor === null ? 'none' : cursor.id === undefined ? 'time' : 'id',
+      hasCreatedUpTo: page.createdUpTo !== undefined,
+      hasOffset: page.offset > 0,
+    },
+    values: {
+      ...scope,
+      now,
+      ...cursorValues(cursor),
+      createdUpTo: page.createdUpTo,
+      limit: page.limit,
+      offset: page.offset,
+    },
+  };
+}
+
+/**
  * One page of the feed, as a query (tests EXPLAIN exactly this). With a cursor and no offset it is
  * an index seek plus `limit` rows, however deep the page.
  */
@@ -104,18 +209,8 @@ export function feedPageQuery(
   page: FeedPageRequest,
   now: number,
 ): NotificationsQuery<NotificationRow> {
-  let query = scoped(db.selectFrom('notifications').selectAll('notifications'), scope)
-    .where((eb) => isVisible(eb, now))
-    .where((eb) => inStore(eb, engine, page.store));
-  const cursor = page.after;
-  if (cursor !== null) query = query.where((eb) => after(eb, cursor));
-  if (page.createdUpTo !== undefined) query = query.where('notifications.created_at', '<=', page.createdUpTo);
-  query = query
-    .orderBy('notifications.is_pinned', 'desc')
-    .orderBy('notifications.created_at', 'desc')
-    .orderBy('notifications.id', 'desc')
-    .limit(page.limit);
-  return page.offset > 0 ? query.offset(page.offset) : query;
+  const { shape, values } = pageOf(engine, scope, page, now);
+  return pageQuery(db, shape, values);
 }
 
 export function listFeedPage(
@@ -125,7 +220,9 @@ export function listFeedPage(
   page: FeedPageRequest,
   now: number,
 ): Promise<NotificationRow[]> {
-  return feedPageQuery(db, engine, scope, page, now).execute();
+  const { shape, values } = pageOf(engine, scope, page, now);
+  const key = `page:${engine}:${storeShape(page.store)}:${shape.cursor}:${shape.hasCreatedUpTo}:${shape.hasOffset}`;
+  return runShaped(db, key, isPreparable([page.store]), (qdb, v) => pageQuery(qdb, shape, v), values);
 }
 
 /** The rest of a run of rows sharing (is_pinned, created_at) with `last`, after `last`. */
@@ -149,19 +246,28 @@ export function listTieAfter(
     .execute();
 }
 
-async function countUpTo<O>(db: Kysely<Database>, query: NotificationsQuery<O>, cap: number): Promise<number> {
-  // Counting stops at `cap`: the cost of a count is bounded however long a user's history is.
-  const row = await db
+/** Counting stops at `v.cap`: the cost of a count is bounded however long a user's history is. */
+function cappedCount<O>(db: Kysely<Database>, query: NotificationsQuery<O>, v: FeedValues) {
+  return db
     .selectFrom(
       query
         .clearSelect()
         .select(sql<number>`1`.as('one'))
-        .limit(cap)
+        .limit(v['cap'] as number)
         .as('capped'),
     )
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'));
+}
+
+async function runCount(
+  db: Kysely<Database>,
+  shape: string,
+  stores: StoreFilter[],
+  build: (db: Kysely<Database>, v: FeedValues) => Compilable<{ n: number | string | bigint }>,
+  values: FeedValues,
+): Promise<number> {
+  const [row] = await runShaped(db, shape, isPreparable(stores), build, values);
+  return Number(row?.n ?? 0);
 }
 
 /** Notifications of a store (capped), and of those how many come before `cursor` in feed order. */
@@ -173,16 +279,28 @@ export function countInStore(
   options: { before?: FeedCursor | undefined; createdUpTo?: number | undefined; cap: number },
   now: number,
 ): Promise<number> {
-  let query = scoped(db.selectFrom('notifications'), scope)
-    .where((eb) => isVisible(eb, now))
-    .where((eb) => inStore(eb, engine, store));
   const cursor = options.before;
-  if (cursor !== undefined) query = query.where((eb) => before(eb, cursor));
-  if (options.createdUpTo !== undefined) query = query.where('notifications.created_at', '<=', options.createdUpTo);
-  return countUpTo(db, query, options.cap);
+  const cursorShape = cursor === undefined ? 'none' : cursor.id === undefined ? 'time' : 'id';
+  const hasCreatedUpTo = options.createdUpTo !== undefined;
+  const values: FeedValues = {
+    ...scope,
+    now,
+    cap: options.cap,
+    ...cursorValues(cursor),
+    createdUpTo: options.createdUpTo,
+  };
+  const build = (qdb: Kysely<Database>, v: FeedValues) => {
+    let query = scoped(qdb.selectFrom('notifications'), v)
+      .where((eb) => isVisible(eb, v.now))
+      .where((eb) => inStore(eb, engine, store));
+    if (cursorShape !== 'none') query = query.where((eb) => before(eb, cursorOf(v), cursorShape === 'id'));
+    if (hasCreatedUpTo) query = query.where('notifications.created_at', '<=', v['createdUpTo'] as number);
+    return cappedCount(qdb, query, v);
+  };
+  return runCount(db, `inStore:${engine}:${storeShape(store)}:${cursorShape}:${hasCreatedUpTo}`, [store], build, values);
 }
 
-/** Unread notifications of a store (capped). `read_at is null` first: it selects the notifications_unread index. */
+/** Unread notifications of a store (capped). `read_at is null` first: it selects the notifications_unread_covering index. */
 export function countUnread(
   db: Kysely<Database>,
   engine: Engine,
@@ -191,16 +309,21 @@ export function countUnread(
   cap: number,
   now: number,
 ): Promise<number> {
-  const query = scoped(db.selectFrom('notifications'), scope)
-    .where('notifications.read_at', 'is', null)
-    .where((eb) => isVisible(eb, now))
-    .where((eb) => inStore(eb, engine, store));
-  return countUpTo(db, query, cap);
+  const build = (qdb: Kysely<Database>, v: FeedValues) =>
+    cappedCount(
+      qdb,
+      scoped(qdb.selectFrom('notifications'), v)
+        .where('notifications.read_at', 'is', null)
+        .where((eb) => isVisible(eb, v.now))
+        .where((eb) => inStore(eb, engine, store)),
+      v,
+    );
+  return runCount(db, `unread:${engine}:${storeShape(store)}`, [store], build, { ...scope, now, cap });
 }
 
 /**
  * The bell: unseen notifications created after `since`, in any of `stores` (capped). Unseen
- * implies unread (reading sets seen), and saying so lets the planner use notifications_unread.
+ * implies unread (reading sets seen), and saying so lets the planner use notifications_unread_covering.
  */
 export function countUnseen(
   db: Kysely<Database>,
@@ -211,13 +334,22 @@ export function countUnseen(
   cap: number,
   now: number,
 ): Promise<number> {
-  let query = scoped(db.selectFrom('notifications'), scope)
-    .where('notifications.read_at', 'is', null)
-    .where('notifications.seen_at', 'is', null)
-    .where((eb) => isVisible(eb, now))
-    .where((eb) => eb.or(stores.map((store) => inStore(eb, engine, store))));
-  if (since !== undefined) query = query.where('notifications.created_at', '>', since);
-  return countUpTo(db, query, cap);
+  const hasSince = since !== undefined;
+  const build = (qdb: Kysely<Database>, v: FeedValues) => {
+    let query = scoped(qdb.selectFrom('notifications'), v)
+      .where('notifications.read_at', 'is', null)
+      .where('notifications.seen_at', 'is', null)
+      .where((eb) => isVisible(eb, v.now))
+      .where((eb) => eb.or(stores.map((store) => inStore(eb, engine, store))));
+    if (hasSince) query = query.where('notifications.created_at', '>', v['since'] as number);
+    return cappedCount(qdb, query, v);
+  };
+  return runCount(db, `unseen:${engine}:${stores.map(storeShape).join(',')}:${hasSince}`, stores, build, {
+    ...scope,
+    now,
+    cap,
+    since,
+  });
 }
 
 export function findVisibleNotification(
@@ -301,15 +433,17 @@ export async function saveInboxMessageStatus(
     .execute();
 }
 
-export async function findBadgeReset(db: Kysely<Database>, scope: FeedScope): Promise<number | undefined> {
-  const row = await db
+const badgeReset = prepared('badgeReset', (db, scope: FeedScope) =>
+  db
     .selectFrom('inbox_badges')
     .select('reset_at')
     .where('workspace_id', '=', scope.workspaceId)
     .where('distinct_id', '=', scope.distinctId)
-    .where('tenant_id', '=', scope.tenantId)
-    .executeTakeFirst();
-  return row?.reset_at;
+    .where('tenant_id', '=', scope.tenantId),
+);
+
+export async function findBadgeReset(db: Kysely<Database>, scope: FeedScope): Promise<number | undefined> {
+  return (await badgeReset.executeTakeFirst(db, scope))?.reset_at;
 }
 
 export async function saveBadgeReset(db: Kysely<Database>, scope: FeedScope, at: number): Promise<void> {
@@ -322,7 +456,7 @@ export async function saveBadgeReset(db: Kysely<Database>, scope: FeedScope, at:
 
 /**
  * A user's newest notifications in every tenant, expired and archived ones included (the admin
- * dashboard's view of what was delivered). Seeks the notifications_feed index by its
+ * dashboard's view of what was delivered). Seeks the notifications_feed_covering index by its
  * (workspace_id, distinct_id) prefix.
  */
 export function listLatestNotifications(

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE62_RE = /^[0-9A-Za-z]*$/;
@@ -10,13 +10,24 @@ const BASE62_RE = /^[0-9A-Za-z]*$/;
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // 248 = 4 * 62: bytes at or above it would bias the low characters.
-      if (byte < 248) out += ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = nextRandomByte();
+    // 248 = 4 * 62: bytes at or above it would bias the low characters.
+    if (byte < 248) out += ALPHABET[byte % 62];
   }
   return out;
+}
+
+// Ids are drawn on every delivery: one CSPRNG call per 4 KiB instead of one per id. Each byte is
+// handed out once, as Node's own randomUUID does with its entropy cache.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function nextRandomByte(): number {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++] as number;
 }
 
 /** Fixed-width base62 of a non-negative integer, zero-padded on the left. */

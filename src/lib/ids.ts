@@ -25,3 +25,16 @@ export type IdKind = keyof typeof PREFIXES;
 export function newId(kind: IdKind): string {
   return `${PREFIXES[kind]}_${randomBase62(20)}`;
 }
+
+// A per-process random prefix and a counter: unique across processes, and no random draw per call.
+const processPrefix = randomBase62(10);
+let sequence = 0;
+
+/**
+ * Prefixed unique identifier for high-volume, short-lived things (request ids), e.g.
+ * `req_3hT9xQ2mVb_1a2b`. Unique but predictable within a process: never use it where guessing matters.
+ */
+export function newSequentialId(kind: IdKind): string {
+  sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
+  return `${PREFIXES[kind]}_${processPrefix}_${sequence.toString(36)}`;
+}

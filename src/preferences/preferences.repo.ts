@@ -1,6 +1,7 @@
 import { expressionBuilder, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Database, UserPreferencesTable } from '../db/schema.js';
 import type { Preference } from './preferences.resolution.js';
+import { prepared } from '../db/prepared.js';
 
 export type UserPreferenceRow = Selectable<UserPreferencesTable>;
 
@@ -149,44 +150,48 @@ export interface DeliveryInputs {
  * Everything shouldDeliver needs, in one statement of primary-key lookups (one round trip per
  * message and channel on the delivery path).
  */
-export function findDeliveryInputs(
-  db: Kysely<Database>,
-  key: { workspaceId: string; distinctId: string; tenantId: string; category: string; channel: string },
-): Promise<DeliveryInputs> {
+type DeliveryKey = { workspaceId: string; distinctId: string; tenantId: string; category: string; channel: string };
+
+// Read for every recipient of every trigger: prepared, so Kysely builds it once.
+const deliveryInputs = prepared('deliveryInputs', (db, key: DeliveryKey) => {
   const { workspaceId, tenantId, category, channel } = key;
-  return db
-    .selectNoFrom((eb) => [
-      eb
-        .selectFrom('categories')
-        .select('default_preference')
-        .where('workspace_id', '=', workspaceId)
-        .where('slug', '=', category)
-        .as('default_preference'),
-      eb
-        .selectFrom('tenant_category_preferences')
-        .select('settings')
-        .where('workspace_id', '=', workspaceId)
-        .where('tenant_id', '=', tenantId)
-        .where('category', '=', category)
-        .as('tenant_settings'),
-      eb
-        .selectFrom('user_preferences')
-        .select('preference')
-        .where(isUserInTenant(key))
-        .where('category', '=', category)
-        .as('user_preference'),
-      eb
-        .selectFrom('user_preferences')
-        .select('opt_out_channels')
-        .where(isUserInTenant(key))
-        .where('category', '=', category)
-        .as('opt_out_channels'),
-      eb
-        .selectFrom('user_channel_preferences')
-        .select('is_restricted')
-        .where(isUserInTenant(key))
-        .where('channel', '=', channel)
-        .as('is_restricted'),
-    ])
-    .executeTakeFirstOrThrow();
+  return db.selectNoFrom((eb) => [
+    eb
+      .selectFrom('categories')
+      .select('default_preference')
+      .where('workspace_id', '=', workspaceId)
+      .where('slug', '=', category)
+      .as('default_preference'),
+    eb
+      .selectFrom('tenant_category_preferences')
+      .select('settings')
+      .where('workspace_id', '=', workspaceId)
+      .where('tenant_id', '=', tenantId)
+      .where('category', '=', category)
+      .as('tenant_settings'),
+    eb
+      .selectFrom('user_preferences')
+      .select('preference')
+      .where(isUserInTenant(key))
+      .where('category', '=', category)
+      .as('user_preference'),
+    eb
+      .selectFrom('user_preferences')
+      .select('opt_out_channels')
+      .where(isUserInTenant(key))
+      .where('category', '=', category)
+      .as('opt_out_channels'),
+    eb
+      .selectFrom('user_channel_preferences')
+      .select('is_restricted')
+      .where(isUserInTenant(key))
+      .where('channel', '=', channel)
+      .as('is_restricted'),
+  ]);
+});
+
+export async function findDeliveryInputs(db: Kysely<Database>, key: DeliveryKey): Promise<DeliveryInputs> {
+  const row = await deliveryInputs.executeTakeFirst(db, key);
+  if (!row) throw new Error('the delivery inputs query returned no row');
+  return row;
 }

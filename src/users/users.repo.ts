@@ -1,19 +1,49 @@
 import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine } from '../config.js';
 import type { Database, UsersTable } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 
 export type UserRow = Selectable<UsersTable>;
 
 /** Reads a user for update: PostgreSQL locks the row so concurrent edits apply one after another. */
+type UserKey = { workspaceId: string; distinctId: string };
+
+// Every delivery upserts its recipients through these: prepared, so Kysely builds each once.
+const userByKey = (db: Kysely<Database>, key: UserKey) =>
+  db.selectFrom('users').selectAll().where('workspace_id', '=', key.workspaceId).where('distinct_id', '=', key.distinctId);
+const userForUpdate = {
+  postgres: prepared('userForUpdate', (db, key: UserKey) => userByKey(db, key).forUpdate()),
+  // SQLite has no FOR UPDATE; its writers are serialised by the database lock anyway.
+  sqlite: prepared('userForUpdate', userByKey),
+};
+const userInsertIfMissing = prepared('userInsertIfMissing', (db, row: UserKey & { at: number }) =>
+  db
+    .insertInto('users')
+    .values({
+      workspace_id: row.workspaceId,
+      distinct_id: row.distinctId,
+      properties: '{}',
+      channels: '{}',
+      created_at: row.at,
+      updated_at: row.at,
+    })
+    .onConflict((oc) => oc.columns(['workspace_id', 'distinct_id']).doNothing()),
+);
+const userProfileUpdate = prepared('userProfileUpdate', (db, row: UserKey & { properties: string; channels: string; at: number }) =>
+  db
+    .updateTable('users')
+    .set({ properties: row.properties, channels: row.channels, updated_at: row.at })
+    .where('workspace_id', '=', row.workspaceId)
+    .where('distinct_id', '=', row.distinctId),
+);
+
 export function findUserForUpdate(
   db: Kysely<Database>,
   engine: Engine,
   workspaceId: string,
   distinctId: string,
 ): Promise<UserRow | undefined> {
-  const query = db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId).where('distinct_id', '=', distinctId);
-  // SQLite has no FOR UPDATE; its writers are serialised by the database lock anyway.
-  return (engine === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  return userForUpdate[engine].executeTakeFirst(db, { workspaceId, distinctId });
 }
 
 export function findUser(db: Kysely<Database>, workspaceId: string, distinctId: string): Promise<UserRow | undefined> {
@@ -27,11 +57,7 @@ export function findUser(db: Kysely<Database>, workspaceId: string, distinctId: 
 
 /** Inserts an empty user unless it exists (no error on a concurrent insert). */
 export async function ensureUser(db: Kysely<Database>, workspaceId: string, distinctId: string, at: number): Promise<void> {
-  await db
-    .insertInto('users')
-    .values({ workspace_id: workspaceId, distinct_id: distinctId, properties: '{}', channels: '{}', created_at: at, updated_at: at })
-    .onConflict((oc) => oc.columns(['workspace_id', 'distinct_id']).doNothing())
-    .execute();
+  await userInsertIfMissing.execute(db, { workspaceId, distinctId, at });
 }
 
 export async function saveUserProfile(
@@ -41,12 +67,7 @@ export async function saveUserProfile(
   profile: { properties: string; channels: string },
   at: number,
 ): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ ...profile, updated_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('distinct_id', '=', distinctId)
-    .execute();
+  await userProfileUpdate.execute(db, { workspaceId, distinctId, ...profile, at });
 }
 
 export function listUsers(

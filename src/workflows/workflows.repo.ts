@@ -1,10 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, WorkflowsTable } from '../db/schema.js';
 
 export type WorkflowRow = Selectable<WorkflowsTable>;
 
+const workflowBySlug = prepared('workflowBySlug', (db, key: { workspaceId: string; slug: string }) =>
+  db.selectFrom('workflows').selectAll().where('workspace_id', '=', key.workspaceId).where('slug', '=', key.slug),
+);
+
 export function findWorkflow(db: Kysely<Database>, workspaceId: string, slug: string): Promise<WorkflowRow | undefined> {
-  return db.selectFrom('workflows').selectAll().where('workspace_id', '=', workspaceId).where('slug', '=', slug).executeTakeFirst();
+  return workflowBySlug.executeTakeFirst(db, { workspaceId, slug });
 }
 
 export function listWorkflows(db: Kysely<Database>, workspaceId: string): Promise<WorkflowRow[]> {
