@@ -42,6 +42,11 @@ const EnvSchema = z.object({
     .min(1_048_576)
     .default(5 * 1_048_576),
   HERALD_INVALIDATION_POLL_MS: z.coerce.number().int().min(20).max(1_000).default(250),
+  HERALD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
+  HERALD_DB_CONNECT_TIMEOUT: duration('HERALD_DB_CONNECT_TIMEOUT')
+    .refine((ms) => ms >= 1_000, 'HERALD_DB_CONNECT_TIMEOUT must be at least 1s')
+    .default(5_000),
+  HERALD_DB_STATEMENT_TIMEOUT: duration('HERALD_DB_STATEMENT_TIMEOUT').default(30_000),
   HERALD_REDIS_URL: z
     .string()
     .refine((url) => /^rediss?:\/\//.test(url), 'HERALD_REDIS_URL must start with redis:// or rediss://')
@@ -80,6 +85,12 @@ export interface Config {
   hmacMaxSkewMs: number;
   bodyLimitBytes: number;
   invalidationPollMs: number;
+  /** PostgreSQL: connections per process. */
+  dbPoolSize: number;
+  /** PostgreSQL: how long opening a connection may take before the request fails. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: the server cancels a statement running longer than this (0: never). */
+  dbStatementTimeoutMs: number;
   /** Set when several server processes share realtime delivery (socket.io Redis adapter). */
   redisUrl: string | undefined;
   /** Request-log rows kept per workspace (0: no request log). */
@@ -118,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hmacMaxSkewMs: e.HERALD_HMAC_MAX_SKEW,
     bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES,
     invalidationPollMs: e.HERALD_INVALIDATION_POLL_MS,
+    dbPoolSize: e.HERALD_DB_POOL_SIZE,
+    dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
+    dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     redisUrl: e.HERALD_REDIS_URL,
     requestLogMaxRows: e.HERALD_REQUEST_LOG_MAX_ROWS,
     requestLogMaxAgeMs: e.HERALD_REQUEST_LOG_MAX_AGE,

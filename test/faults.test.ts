@@ -68,29 +68,50 @@ if (enginesUnderTest().includes('postgres')) {
       await t?.cleanup();
     });
 
-    test('idle connections terminated by the server: the process logs it, stays up and serves again', async () => {
+    test('connections terminated idle and under load: the process logs it, stays up, answers 503 meanwhile, and serves again', async (context) => {
       await heraldJson(['workspace', 'list'], t.env);
       const staging = await stagingCredentials(t);
+      await applyInboxWorkflow(t);
       const running = await startServer(t.env);
       server = running;
       assert.equal((await whoami(running, staging)).status, 200);
 
       const admin = new pg.Client({ connectionString: PG_URL });
       await admin.connect();
-      const lost = /PostgreSQL closed an idle connection/;
+      const terminate = () =>
+        admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [applicationName]);
+      const lost = /PostgreSQL closed a connection/;
+      const statuses = new Map<number, number>();
       try {
-        // Every connection the server holds. One caught mid-query fails that query instead (the
-        // change feed polls every 250 ms), so this repeats until an idle one was hit.
+        // Idle: every connection the server holds (the change feed polls every 250 ms, so a
+        // connection caught mid-query fails that query instead; repeat until an idle one was hit).
         await waitFor(async () => {
-          await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [applicationName]);
+          await terminate();
           return lost.test(running.output()) || running.process.exitCode !== null;
         }, 20_000);
+        await outputMatches(running, lost);
+
+        // Under load: triggers (each a transaction) while their connections are terminated.
+        let isLoading = true;
+        const load = (async () => {
+          for (let i = 0; i < 30; i++) {
+            const status = await trigger(running, staging, 'pg-fault-user');
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          }
+          isLoading = false;
+        })();
+        for (let i = 0; i < 5_000 && isLoading; i++) await terminate();
+        await load;
       } finally {
         await admin.end();
       }
-      await outputMatches(running, lost);
+      context.diagnostic(`trigger answers while connections were terminated: ${JSON.stringify(Object.fromEntries(statuses))}`);
       assert.equal(running.process.exitCode, null, 'the server is still running');
+      // A request that lost its connection is told to retry (503), never left hanging or given a 500.
+      for (const status of statuses.keys())
+        assert.ok(status === 202 || status === 503, `unexpected status ${status}: ${JSON.stringify([...statuses])}`);
       await waitFor(async () => (await whoami(running, staging)).status === 200, 10_000);
+      await waitFor(async () => (await trigger(running, staging, 'pg-fault-user')) === 202, 10_000);
     });
   });
 }
@@ -135,8 +156,13 @@ describe('Redis going away while triggers flow', () => {
       socket.once('connect_error', reject);
     });
 
+    const readiness = async () => (await getJson(`${running.url}/readyz`, {})).body;
+    assert.deepEqual(await readiness(), { status: 'ready', database: t.engine, realtime: 'redis' });
+
     await redis.kill();
     await outputMatches(running, /realtime Redis connection lost/);
+    // Still ready (the API serves), and says what is missing.
+    assert.deepEqual(await readiness(), { status: 'ready', database: t.engine, realtime: 'degraded' });
     // Triggers while Redis is away are accepted and reach the socket on this process; the events
     // for other processes are dropped (once ioredis held them and crashed the process later).
     for (let i = 1; i <= 3; i++) {
@@ -147,6 +173,7 @@ describe('Redis going away while triggers flow', () => {
 
     await redis.restart();
     await outputMatches(running, /realtime Redis connection restored/);
+    await waitFor(async () => (await readiness())['realtime'] === 'redis', 10_000);
     assert.equal(await trigger(running, staging, 'redis-fault-user'), 202);
     await waitFor(() => received.length === 4, 10_000);
     assert.equal(running.process.exitCode, null, 'the server is still running');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { changesAfter, maxChangeId, pruneChanges } from '../credentials/change-log.repo.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
+import { logAtMostEvery } from '../lib/log-throttle.js';
 
 /**
  * Polls the change_log table so that a credential revoked or rotated by any process (another
@@ -23,6 +24,8 @@ export class ChangeFeed {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #lastPrune = 0;
+  // Polls run 4 times a second: during an outage, one line every half minute says it all.
+  readonly #shouldLogFailure = logAtMostEvery(30_000);
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -38,9 +41,15 @@ export class ChangeFeed {
     this.#timer = setInterval(() => {
       if (this.#running) return;
       this.#running = this.pollOnce()
-        .catch((error: unknown) =>
-          this.log.warn({ err: error }, 'change feed poll failed; cached credentials are kept until it recovers or they age out'),
-        )
+        .catch((error: unknown) => {
+          const { log, suppressed } = this.#shouldLogFailure();
+          if (log) {
+            this.log.warn(
+              { err: error, alsoFailed: suppressed },
+              'change feed poll failed; cached credentials are kept until it recovers or they age out',
+            );
+          }
+        })
         .finally(() => {
           this.#running = undefined;
         });

@@ -1,9 +1,10 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config, Engine } from '../config.js';
+import { logAtMostEvery } from '../lib/log-throttle.js';
 import type { Database } from './schema.js';
 
 // BIGINT columns hold epoch milliseconds, well inside Number's exact range.
@@ -27,26 +28,23 @@ export interface OpenDbOptions {
 const CONNECTION_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /**
- * A pooled connection that PostgreSQL ends while idle (a restart, a failover, a pooler, an admin's
- * pg_terminate_backend, idle_session_timeout) is reported to the pool's 'error' event; without a
- * listener Node ends the process. The pool drops that connection and opens a new one when needed.
+ * A connection that PostgreSQL ends (a restart, a failover, a pooler, an admin's
+ * pg_terminate_backend, idle_session_timeout) raises an 'error' event: on the pool while the
+ * connection sits idle in it, on the client itself while it is checked out between two queries (a
+ * transaction in progress). Without a listener Node ends the process. With one, the query in
+ * flight fails (its request answers an error) and the pool opens a new connection when needed.
  */
 function reportConnectionErrors(pool: pg.Pool, logger: Pick<Logger, 'warn'> | undefined): void {
-  let lastLoggedAt = -Infinity;
-  let suppressed = 0;
-  pool.on('error', (error: Error & { code?: string }) => {
-    const now = Date.now();
-    if (now - lastLoggedAt < CONNECTION_ERROR_LOG_INTERVAL_MS) {
-      suppressed++;
-      return;
-    }
-    const fields = { code: error.code, reason: error.message, alsoLost: suppressed };
-    const message = 'PostgreSQL closed an idle connection; the pool opens a new one when needed';
-    if (logger) logger.warn(fields, message);
+  const shouldLog = logAtMostEvery(CONNECTION_ERROR_LOG_INTERVAL_MS);
+  const report = (error: Error & { code?: string }) => {
+    const { log, suppressed } = shouldLog();
+    if (!log) return;
+    const message = 'PostgreSQL closed a connection; the pool opens a new one when needed';
+    if (logger) logger.warn({ code: error.code, reason: error.message, alsoLost: suppressed }, message);
     else process.stderr.write(`herald: ${message} (${error.message})\n`);
-    lastLoggedAt = now;
-    suppressed = 0;
-  });
+  };
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
 }
 
 function redactUrl(url: string): string {
@@ -59,15 +57,49 @@ function redactUrl(url: string): string {
   }
 }
 
+// Distinct SQL texts Herald runs are a few hundred; `in (?, ?, …)` lists add one per length.
+const MAX_CACHED_STATEMENTS = 1_000;
+
+/**
+ * Kysely's SQLite driver prepares every query again; preparing costs as much as running a point
+ * lookup. Statements are kept per SQL text (most recently used kept when the cache is full).
+ * Safe because better-sqlite3 runs a statement to completion synchronously (Herald never streams).
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText);
+      if (statement) {
+        statements.delete(sqlText);
+      } else {
+        statement = sqlite.prepare(sqlText);
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value as string);
+      }
+      statements.set(sqlText, statement);
+      return statement;
+    },
+    close() {
+      statements.clear();
+      sqlite.close();
+    },
+  };
+}
+
 export async function openDb(config: Config, options: OpenDbOptions = {}): Promise<DbHandle> {
   const log = options.onQuery;
   if (config.engine === 'postgres') {
     const url = config.databaseUrl as string;
     const pool = new pg.Pool({
       connectionString: url,
-      max: 10,
-      // search_path on the startup packet: every pooled connection sees the same schema.
-      options: `-c search_path=${config.databaseSchema}`,
+      max: config.dbPoolSize,
+      // A server that does not answer fails the request instead of holding it.
+      connectionTimeoutMillis: config.dbConnectTimeoutMs,
+      // Dead peers (a failover, a cut network) are noticed by TCP instead of hanging a query.
+      keepAlive: true,
+      // search_path on the startup packet: every pooled connection sees the same schema, and the
+      // server cancels statements that run past the timeout.
+      options: `-c search_path=${config.databaseSchema} -c statement_timeout=${config.dbStatementTimeoutMs}`,
     });
     reportConnectionErrors(pool, options.logger);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
@@ -86,6 +118,6 @@ export async function openDb(config: Config, options: OpenDbOptions = {}): Promi
   sqlite.pragma('foreign_keys = ON');
   // The CLI and the server write the same file; wait for a lock rather than fail.
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(log ? { log } : {}) });
   return { db, engine: 'sqlite', location: config.sqlitePath };
 }

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { redactSecrets } from '../credentials/redact.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { logAtMostEvery } from '../lib/log-throttle.js';
 import { AppError, statusOf, type ErrorCode } from '../lib/errors.js';
 
 declare module 'fastify' {
@@ -43,13 +45,25 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
+const RETRY_AFTER_S = 2;
+const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  const shouldLogOutage = logAtMostEvery(OUTAGE_LOG_INTERVAL_MS);
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       request.rejection = { code: error.code, reason: error.detail ?? error.message };
       // Reasons carry no secret by construction; redaction is the second line of defence for log lines.
       request.log.info({ code: error.code, reason: redactSecrets(error.detail ?? error.message) }, 'request rejected');
       return sendError(reply, error.code, error.message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.rejection = { code: 'SERVICE_UNAVAILABLE', reason: `database unavailable: ${error.message}` };
+      // One line per outage and process, not one per request that meets it.
+      const { log, suppressed } = shouldLogOutage();
+      if (log) request.log.warn({ err: error, alsoFailed: suppressed }, 'database unavailable; requests answer 503 until it is back');
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      return sendError(reply, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry shortly');
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 500) {
