@@ -10,6 +10,8 @@ function readInt(value: unknown, name: string): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   const parsed = Number(text);
   if (!Number.isInteger(parsed) || parsed < 0) throw new AppError('VALIDATION_FAILED', `${name} must be a non-negative integer`);
+  // Past 2^53 a number is no longer exact, and the databases refuse it as an integer.
+  if (!Number.isSafeInteger(parsed)) throw new AppError('VALIDATION_FAILED', `${name} must be at most ${Number.MAX_SAFE_INTEGER}`);
   return parsed;
 }
 

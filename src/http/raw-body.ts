@@ -1,11 +1,42 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../lib/errors.js';
+import { textProblem } from '../lib/text.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The body bytes exactly as received: HMAC signatures are computed over them. */
     rawBody?: Buffer;
   }
+}
+
+/** Deeper than any payload the SDKs send; far below where JSON.stringify or SQLite's JSON functions give up. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Why a parsed body cannot be stored and read back as it came, or undefined: nesting past
+ * MAX_JSON_DEPTH, or a string (value or key) that is not clean text (src/lib/text.ts).
+ */
+function jsonProblem(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem === undefined ? undefined : `the string at ${path} ${problem}`;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels at ${path}`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = jsonProblem(value[i], `${path}[${i}]`, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const keyProblem = textProblem(key);
+    if (keyProblem !== undefined) return `a key in ${path} ${keyProblem}`;
+    const problem = jsonProblem(item, `${path}.${key}`, depth + 1);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**
@@ -20,10 +51,18 @@ export function registerRawJsonParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
+    let value: unknown;
     try {
-      done(null, JSON.parse(body.toString('utf8')) as unknown);
+      value = JSON.parse(body.toString('utf8')) as unknown;
     } catch {
       done(new AppError('BAD_REQUEST', 'request body is not valid JSON'), undefined);
+      return;
     }
+    const problem = jsonProblem(value, '$', 0);
+    if (problem !== undefined) {
+      done(new AppError('VALIDATION_FAILED', `request body: ${problem}`), undefined);
+      return;
+    }
+    done(null, value);
   });
 }
