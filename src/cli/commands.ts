@@ -10,14 +10,18 @@ import { openDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { parseDuration } from '../lib/duration.js';
 import type { AuditActor } from '../audit/audit.types.js';
-import { createAdminGroupDeps } from '../admin/admin-group.js';
-import { serve } from '../main.js';
 import { openHerald, type Herald } from '../runtime.js';
 import type { Workspace } from '../workspaces/workspaces.service.js';
 import { formatTime, table, UsageError } from './output.js';
 import { readNewPassword } from './password-input.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
 import { CategoryService } from '../preferences/categories.service.js';
+
+/** The dashboard's account and token services, loaded only by the commands that use them. */
+async function adminDeps(h: Herald) {
+  const { createAdminGroupDeps } = await import('../admin/admin-group.js');
+  return createAdminGroupDeps(h);
+}
 
 export interface Invocation {
   positionals: string[];
@@ -106,6 +110,9 @@ const ONCE_WARNING = 'This is the only time it is shown. Store it now; Herald ke
 
 export const COMMANDS: Record<string, Command> = {
   async serve() {
+    // Loaded here: the server pulls in Fastify, socket.io and every route, which no other command
+    // needs (each CLI call would otherwise spend a second loading them).
+    const { serve } = await import('../main.js');
     await serve(loadConfig());
     return undefined;
   },
@@ -480,7 +487,7 @@ export const COMMANDS: Record<string, Command> = {
     if (role === undefined) throw new UsageError('--role is required: owner, admin, developer or viewer (the first account: owner)');
     const password = await readNewPassword(inv.options['password-stdin'] === true);
     return withHerald(async (h) => {
-      const account = await createAdminGroupDeps(h).accounts.create({ email, password, role }, { kind: 'cli' }, cliActor());
+      const account = await (await adminDeps(h)).accounts.create({ email, password, role }, { kind: 'cli' }, cliActor());
       return {
         json: account,
         text: `Created ${account.role} account ${account.email} (${account.id}). It can sign in to the dashboard now.`,
@@ -490,7 +497,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'admin list'() {
     return withHerald(async (h) => {
-      const accounts = await createAdminGroupDeps(h).accounts.list();
+      const accounts = await (await adminDeps(h)).accounts.list();
       const text = table(
         accounts.map((a) => ({
           id: a.id,
@@ -510,7 +517,7 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'email|id');
     const role = arg(inv, 1, 'role');
     return withHerald(async (h) => {
-      const account = await createAdminGroupDeps(h).accounts.update(ref, { role }, { kind: 'cli' }, cliActor());
+      const account = await (await adminDeps(h)).accounts.update(ref, { role }, { kind: 'cli' }, cliActor());
       return { json: account, text: `${account.email} is now ${account.role}.` };
     });
   },
@@ -518,7 +525,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'admin disable'(inv) {
     const ref = arg(inv, 0, 'email|id');
     return withHerald(async (h) => {
-      const account = await createAdminGroupDeps(h).accounts.update(ref, { disabled: true }, { kind: 'cli' }, cliActor());
+      const account = await (await adminDeps(h)).accounts.update(ref, { disabled: true }, { kind: 'cli' }, cliActor());
       return { json: account, text: `Disabled ${account.email}; its sessions have ended.` };
     });
   },
@@ -526,7 +533,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'admin enable'(inv) {
     const ref = arg(inv, 0, 'email|id');
     return withHerald(async (h) => {
-      const account = await createAdminGroupDeps(h).accounts.update(ref, { disabled: false }, { kind: 'cli' }, cliActor());
+      const account = await (await adminDeps(h)).accounts.update(ref, { disabled: false }, { kind: 'cli' }, cliActor());
       return { json: account, text: `Enabled ${account.email}.` };
     });
   },
@@ -535,7 +542,7 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'email|id');
     const password = await readNewPassword(inv.options['password-stdin'] === true);
     return withHerald(async (h) => {
-      const account = await createAdminGroupDeps(h).accounts.setPassword(ref, password, cliActor());
+      const account = await (await adminDeps(h)).accounts.setPassword(ref, password, cliActor());
       return { json: account, text: `Set a new password for ${account.email}; its sessions have ended.` };
     });
   },
@@ -549,7 +556,7 @@ export const COMMANDS: Record<string, Command> = {
     const expiresText = option(inv, 'expires-in');
     const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
     return withHerald(async (h) => {
-      const created = await createAdminGroupDeps(h).serviceTokens.create(
+      const created = await (await adminDeps(h)).serviceTokens.create(
         { name, role, workspaces: workspaces.length > 0 ? workspaces : '*', expiresInMs },
         { kind: 'cli' },
         cliActor(),
@@ -567,7 +574,7 @@ export const COMMANDS: Record<string, Command> = {
 
   async 'service-token list'() {
     return withHerald(async (h) => {
-      const tokens = await createAdminGroupDeps(h).serviceTokens.list();
+      const tokens = await (await adminDeps(h)).serviceTokens.list();
       const slugs = new Map((await h.workspaces.list()).map((w) => [w.id, w.slug]));
       const text = table(
         tokens.map((t) => ({
@@ -589,7 +596,7 @@ export const COMMANDS: Record<string, Command> = {
   async 'service-token revoke'(inv) {
     const id = arg(inv, 0, 'id');
     return withHerald(async (h) => {
-      const token = await createAdminGroupDeps(h).serviceTokens.revoke(id, { kind: 'cli' }, cliActor());
+      const token = await (await adminDeps(h)).serviceTokens.revoke(id, { kind: 'cli' }, cliActor());
       return { json: token, text: `Revoked service token ${token.id} ("${token.name}"); it is refused from the next request on.` };
     });
   },
