@@ -551,6 +551,17 @@ for (const engine of enginesUnderTest()) {
       });
       assert.equal(create.statusCode, 403);
       assert.equal((await call({ method: 'GET', url: '/admin/api/audit-log', token: admin.token })).statusCode, 403);
+      // Dashboard accounts (emails, roles, last sign-in) belong to the installation too.
+      const accounts = await call({ method: 'GET', url: '/admin/api/accounts', token: admin.token });
+      assert.equal(accounts.statusCode, 403, accounts.body);
+      assert.doesNotMatch(accounts.body, /@/);
+      const invite = await call({
+        method: 'POST',
+        url: '/admin/api/accounts',
+        token: admin.token,
+        payload: { email: 'mallory@example.com', password: 'correct horse battery staple', role: 'owner' },
+      });
+      assert.equal(invite.statusCode, 403, invite.body);
       // Inside its scope the token works, without a password (tokens are always fresh).
       const inside = await call({ method: 'POST', url: `${WS}/public-keys`, token: admin.token, payload: {} });
       assert.equal(inside.statusCode, 201, inside.body);

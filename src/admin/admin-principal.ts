@@ -62,12 +62,27 @@ export function isFresh(principal: AdminPrincipal, now: number): boolean {
  * principal, 403 FORBIDDEN below `minRole`, 403 SESSION_NOT_FRESH when `fresh` is asked and the
  * session's password was entered more than 10 minutes ago (POST /admin/api/reauth refreshes it).
  */
-export function requireAdmin(request: FastifyRequest, minRole: Role, options: { fresh?: boolean } = {}): AdminPrincipal {
+export interface AdminRequirements {
+  /** Password confirmed recently (sessions only). */
+  fresh?: boolean;
+  /**
+   * What the route reaches spans the installation (accounts, the account-level audit log, new
+   * workspaces): a service token limited to some workspaces is refused; `what` names it.
+   */
+  installationWide?: string;
+}
+
+export function requireAdmin(request: FastifyRequest, minRole: Role, options: AdminRequirements = {}): AdminPrincipal {
   const principal = request.adminPrincipal;
   if (!principal) throw new AppError('UNAUTHENTICATED', 'sign in first', { detail: 'admin route reached without a principal' });
   if (!roleAtLeast(principal.role, minRole)) {
     throw new AppError('FORBIDDEN', `this needs the ${minRole} role or higher; ${principal.label} has ${principal.role}`, {
       detail: `${principal.kind} ${principal.id} (${principal.role}) below ${minRole}`,
+    });
+  }
+  if (options.installationWide !== undefined && principal.workspaceIds !== '*') {
+    throw new AppError('FORBIDDEN', `${options.installationWide} needs a service token that reaches every workspace`, {
+      detail: `${principal.kind} ${principal.id} is scoped to ${principal.workspaceIds.length} workspace(s)`,
     });
   }
   if (options.fresh && !isFresh(principal, authenticatedRequests.get(request) ?? Date.now())) {

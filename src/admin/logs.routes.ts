@@ -51,12 +51,7 @@ export function registerAdminLogRoutes(group: FastifyInstance, deps: AdminApiDep
   });
 
   group.get<{ Querystring: PageQuery }>('/admin/api/audit-log', async (request) => {
-    const principal = requireAdmin(request, 'admin');
-    if (principal.workspaceIds !== '*') {
-      throw new AppError('FORBIDDEN', 'the account-level audit log needs a service token that reaches every workspace', {
-        detail: `${principal.kind} ${principal.id} is scoped to some workspaces`,
-      });
-    }
+    requireAdmin(request, 'admin', { installationWide: 'the account-level audit log' });
     return herald.audit.list(null, pageOf(request.query));
   });
 }

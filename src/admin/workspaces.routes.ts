@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../lib/errors.js';
 import { requireWorkspace, workspaceView, type AdminApiDeps, type WorkspaceParams } from './admin-api.js';
 import { actorOf, requireAdmin } from './admin-principal.js';
 import { parseBody } from './admin-session.routes.js';
@@ -27,14 +26,8 @@ export function registerAdminWorkspaceRoutes(group: FastifyInstance, deps: Admin
   });
 
   group.post('/admin/api/workspaces', async (request, reply) => {
-    const principal = requireAdmin(request, 'admin', { fresh: true });
-    // A token limited to some workspaces would create one outside its own reach; creating
-    // workspaces is for sessions and unscoped tokens.
-    if (principal.workspaceIds !== '*') {
-      throw new AppError('FORBIDDEN', 'a service token limited to some workspaces cannot create workspaces', {
-        detail: `${principal.kind} ${principal.id} is scoped to ${principal.workspaceIds.length} workspace(s)`,
-      });
-    }
+    // A token limited to some workspaces would create one outside its own reach.
+    const principal = requireAdmin(request, 'admin', { fresh: true, installationWide: 'creating a workspace' });
     const body = parseBody(CreateWorkspaceBody, request.body);
     const workspace = await herald.workspaces.create(body, actorOf(request, principal));
     return reply.code(201).send(workspaceView(workspace));

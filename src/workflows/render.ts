@@ -10,6 +10,9 @@ import type { InboxTemplate } from './workflow-definition.js';
  * safe default (off). Compiled templates are cached by source text.
  */
 const handlebars = Handlebars.create();
+// `log` writes its arguments (trigger data, profiles) to stdout, outside the logger and its
+// redaction. Templates only compute text: no helper may reach outside the template.
+handlebars.unregisterHelper('log');
 const compiled = new LRUCache<string, HandlebarsTemplateDelegate>({ max: 5_000 });
 
 export class TemplateError extends Error {
