@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { MAX_JSON_DEPTH } from '../src/http/raw-body.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
@@ -101,6 +102,27 @@ for (const engine of enginesUnderTest()) {
       assert.equal(await countRows('notifications'), before.notifications);
       assert.equal(await countRows('users'), before.users);
       assert.equal(await countRows('events'), before.events);
+    });
+
+    test('HMAC signatures cover the body whatever its content type', async () => {
+      // Signed as if the body were empty (the server once kept raw bytes only for JSON).
+      const contentType = 'text/plain';
+      const date = new Date().toUTCString();
+      const signFor = (md5: string) =>
+        createHmac('sha256', h.staging.secret).update(`POST\n${md5}\n${contentType}\n${date}\n/event/`, 'utf8').digest('base64');
+      const body = '{"distinct_id":"plain-user","event":"smuggled"}';
+      const headers = (signature: string) => ({
+        'content-type': contentType,
+        date,
+        authorization: `${h.staging.workspaceKey}:${signature}`,
+      });
+      const forged = await h.app.inject({ method: 'POST', url: '/event/', headers: headers(signFor('')), payload: body });
+      assert.equal(forged.statusCode, 401, forged.body);
+      assert.equal(forged.json().error.type, 'SIGNATURE_INVALID');
+      // Signed over its real bytes, it authenticates; a text body is still not an event.
+      const md5 = createHash('md5').update(body).digest('hex');
+      const signed = await h.app.inject({ method: 'POST', url: '/event/', headers: headers(signFor(md5)), payload: body });
+      assert.equal(signed.statusCode, 400, signed.body);
     });
 
     test('offsets past 2^53 are a 400, not a database error', async () => {

@@ -24,3 +24,21 @@ test('credential-shaped text is cut out; identifiers and ordinary text are kept'
   assert.equal(redactSecrets(harmless), harmless);
   assert.equal(redactSecrets(apiKey.displayPrefix), apiKey.displayPrefix);
 });
+
+test('percent-encoded secrets are found and cut out, however many times they were encoded', async () => {
+  const secret = generateWorkspaceSecret('test');
+  const signing = await generateSigningKey();
+  const cases = [
+    `/v1/user/${encodeURIComponent(secret).replaceAll('_', '%5F')}`,
+    `/v1/user/${encodeURIComponent(encodeURIComponent(secret).replaceAll('_', '%5F'))}`,
+    `/v1/user/${encodeURIComponent(signing.privateKeyPem)}`,
+    `/v1/user/x%ZZ${secret.replaceAll('_', '%5f')}`,
+  ];
+  for (const path of cases) {
+    const redacted = redactSecrets(path);
+    assert.ok(!/hws_test_[0-9A-Za-z]{8}/.test(decodeURIComponent(redacted.replaceAll('%ZZ', ''))), `still holds the secret: ${path}`);
+    assert.ok(!redacted.includes('PRIVATE'), `still holds the key: ${path.slice(0, 40)}`);
+  }
+  // Ordinary encoded paths keep their form.
+  assert.equal(redactSecrets('/v1/user/ada%20lovelace%2Fx'), '/v1/user/ada%20lovelace%2Fx');
+});

@@ -28,7 +28,39 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string
   [/hst_[0-9A-Za-z]*/g, keepPrefix(SERVICE_TOKEN_DISPLAY_PREFIX_CHARS)],
 ];
 
+// Percent-encoding hides a secret from the patterns (`hws%5Ftest%5F…`, a URL-encoded PEM); layers
+// of it too (`%255F`). Decoded a few times at most: each pass at least shortens the text.
+const MAX_DECODE_PASSES = 3;
+const ENCODED_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+function decodeRuns(text: string): string {
+  return text.replace(ENCODED_RUN, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run; // not UTF-8: left as it is
+    }
+  });
+}
+
+/**
+ * `text` with every secret-shaped part cut out. Text that hides a secret behind percent-encoding
+ * is returned decoded (and redacted); other text keeps its form.
+ */
 export function redactSecrets(text: string): string {
+  const redacted = redactPlain(text);
+  if (!text.includes('%')) return redacted;
+  let decoded = text;
+  for (let pass = 0; pass < MAX_DECODE_PASSES && decoded.includes('%'); pass++) {
+    const next = decodeRuns(decoded);
+    if (next === decoded) break;
+    decoded = next;
+  }
+  const redactedDecoded = redactPlain(decoded);
+  return redactedDecoded === decoded ? redacted : redactedDecoded;
+}
+
+function redactPlain(text: string): string {
   let result = text;
   for (const [pattern, replacement] of RULES) {
     result = typeof replacement === 'string' ? result.replace(pattern, replacement) : result.replace(pattern, replacement);

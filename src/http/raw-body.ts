@@ -40,11 +40,18 @@ function jsonProblem(value: unknown, path: string, depth: number): string | unde
 }
 
 /**
- * JSON parsing that keeps the raw bytes. An empty body is accepted as "no body": the SDKs send
- * `Content-Type: application/json` on bodiless DELETE requests too.
+ * Body parsing that keeps the raw bytes of every body, whatever its content type: HMAC signatures
+ * cover them, and a body the server did not keep would be checked as an empty one. JSON is parsed;
+ * any other type reaches the route as its bytes (which no route takes as a valid payload). An
+ * empty body is accepted as "no body": the SDKs send `Content-Type: application/json` on bodiless
+ * DELETE requests too.
  */
 export function registerRawJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, body.length === 0 ? undefined : body);
+  });
   app.addContentTypeParser(/^application\/(.+\+)?json(;.*)?$/i, { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     request.rawBody = body;
     if (body.length === 0) {
