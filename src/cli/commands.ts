@@ -556,7 +556,9 @@ export const COMMANDS: Record<string, Command> = {
     const expiresText = option(inv, 'expires-in');
     const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
     return withHerald(async (h) => {
-      const created = await (await adminDeps(h)).serviceTokens.create(
+      const created = await (
+        await adminDeps(h)
+      ).serviceTokens.create(
         { name, role, workspaces: workspaces.length > 0 ? workspaces : '*', expiresInMs },
         { kind: 'cli' },
         cliActor(),
