@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { SignJWT } from 'jose';
+import { openHerald } from '../src/runtime.js';
 import { heraldJson } from './helpers/cli.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
 import { getJson, hmacHeaders } from './helpers/http.js';
@@ -133,4 +136,62 @@ for (const engine of enginesUnderTest()) {
       );
     });
   });
+}
+
+for (const engine of enginesUnderTest()) {
+  describe(`a signing key is usable everywhere as soon as it is created on ${engine}`, () => {
+    let t: TestEnv;
+    let server: RunningServer | undefined;
+
+    before(async () => {
+      // The slowest change-feed poll allowed: acceptance must not wait for it.
+      t = await createTestEnv(engine, { HERALD_INVALIDATION_POLL_MS: '1000' });
+      await heraldJson(['workspace', 'list'], t.env);
+      server = await startServer(t.env);
+    });
+
+    after(async () => {
+      await server?.stop();
+      await t?.cleanup();
+    });
+
+    test('a token signed with a key created through another process is accepted at once', async () => {
+      const running = server as RunningServer;
+      const publicKey = await heraldJson<{ key: string }>(['public-key', 'create', 'staging'], t.env);
+      const first = await heraldJson<{ pem: string; kid: string }>(['signing-key', 'create', 'staging', '--name', 'first'], t.env);
+      const sign = (key: { pem: string; kid: string }) =>
+        new SignJWT({ entity_type: 'subscriber', entity_id: 'fresh-key-user' })
+          .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(createPrivateKey(key.pem));
+      const call = async (token: string) =>
+        (await getJson(`${running.url}/v1/auth/whoami`, { authorization: publicKey.key, 'x-ss-signature': token })).status;
+      // The server holds the workspace's signing keys in its cache (just the first one).
+      await waitForStatus(() => sign(first).then(call), 200);
+
+      // Created by this process (not the server), right before the call: well inside one poll.
+      const other = await openHerald(t.config);
+      let second: { pem: string; kid: string };
+      try {
+        second = await other.signingKeys.create(await other.workspaces.get('staging'), { name: 'second' });
+      } finally {
+        await other.close();
+      }
+      assert.equal(await call(await sign(second)), 200, 'refused until the change feed caught up');
+      // A kid nobody created stays refused.
+      const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      assert.equal(await call(await sign({ pem: stranger, kid: 'hsk_unknown' })), 401);
+    });
+  });
+}
+
+async function waitForStatus(call: () => Promise<number>, expected: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let status = await call();
+  while (status !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    status = await call();
+  }
+  assert.equal(status, expected);
 }

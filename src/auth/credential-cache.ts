@@ -15,6 +15,7 @@ import type { Workspace, WorkspaceService } from '../workspaces/workspaces.servi
 
 const CACHE_MAX_AGE_MS = 60_000;
 const CACHE_MAX_ENTRIES = 50_000;
+const SIGNING_KEY_REREAD_INTERVAL_MS = 1_000;
 
 interface EntryValues {
   workspace: Workspace | null;
@@ -41,6 +42,8 @@ export class CredentialCache {
   readonly #entries = new LRUCache<string, Entry>({ max: CACHE_MAX_ENTRIES, ttl: CACHE_MAX_AGE_MS });
   #generation = 0;
   readonly #listeners: Array<() => void> = [];
+  /** When each workspace's signing keys were last re-read because a token named an unknown kid. */
+  readonly #signingKeyRereads = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(private readonly sources: CacheSources) {}
 
@@ -87,6 +90,21 @@ export class CredentialCache {
 
   publicKey(key: string): Promise<PublicKeyRecord | null> {
     return this.load(`pk:${key}`, 'publicKey', async () => (await this.sources.publicKeys.findByKey(key)) ?? null);
+  }
+
+  /**
+   * The signing keys again from the database, for a token whose kid is not among the cached ones:
+   * a key created a moment ago through another process is accepted before the change feed reports
+   * it. At most once a second per workspace, so tokens with made-up kids cannot load the database.
+   */
+  async signingKeysAfterMiss(workspaceId: string): Promise<Array<{ kid: string; key: KeyObject }>> {
+    const now = Date.now();
+    const last = this.#signingKeyRereads.get(workspaceId);
+    if (last === undefined || now - last >= SIGNING_KEY_REREAD_INTERVAL_MS) {
+      this.#signingKeyRereads.set(workspaceId, now);
+      this.#entries.delete(`sk:${workspaceId}`);
+    }
+    return this.signingKeys(workspaceId);
   }
 
   /** Active signing keys, imported once (an import costs as much as a verification). */

@@ -53,7 +53,9 @@ export async function verifyPublicKeyRequest(
     }
     return { ok: true, principal: { ...base, subscriberId: null, tenantScope: null, signingKeyId: null } };
   }
-  const outcome = await deps.tokens.verify(userToken, workspace.id, await deps.cache.signingKeys(workspace.id));
+  const outcome = await deps.tokens.verify(userToken, workspace.id, await deps.cache.signingKeys(workspace.id), () =>
+    deps.cache.signingKeysAfterMiss(workspace.id),
+  );
   if (!outcome.ok) return reject(outcome.code, outcome.message, outcome.reason, subject);
   return {
     ok: true,

@@ -57,7 +57,16 @@ export class UserTokenVerifier {
     this.#verified.clear();
   }
 
-  async verify(token: string, workspaceId: string, keys: ReadonlyArray<{ kid: string; key: KeyObject }>): Promise<UserTokenOutcome> {
+  /**
+   * `rereadKeys` is asked once for the keys again when the token names a kid that `keys` lacks
+   * (or `keys` is empty): the key may have been created a moment ago through another process.
+   */
+  async verify(
+    token: string,
+    workspaceId: string,
+    keys: ReadonlyArray<{ kid: string; key: KeyObject }>,
+    rereadKeys?: () => Promise<ReadonlyArray<{ kid: string; key: KeyObject }>>,
+  ): Promise<UserTokenOutcome> {
     const nowS = Math.floor(this.now() / 1000);
     const cacheKey = `${workspaceId}:${sha256Hex(token)}`;
     const hit = this.#verified.get(cacheKey);
@@ -81,8 +90,10 @@ export class UserTokenVerifier {
       );
     }
     let candidates = keys;
+    const isKnown = (k: { kid: string }) => header.kid === undefined || k.kid === header.kid;
+    if (rereadKeys && !keys.some(isKnown)) candidates = await rereadKeys();
     if (header.kid !== undefined) {
-      candidates = keys.filter((k) => k.kid === header.kid);
+      candidates = candidates.filter((k) => k.kid === header.kid);
       if (candidates.length === 0) {
         return fail(
           'TOKEN_INVALID',
