@@ -455,6 +455,30 @@ for (const engine of enginesUnderTest()) {
       const developer = await signIn('developer');
       const shown = await call({ method: 'GET', url: `${WS}/workflows/with-hook`, session: developer });
       assert.ok(shown.body.includes(HOOK_HEADER_VALUE), 'developers, who edit workflows, see webhook headers');
+      // Credentials in the URL itself (Slack's secret is its path; others use the query or user info).
+      const slackSecret = 'T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+      await new WorkflowService(h.herald).apply(staging.id, [
+        {
+          slug: 'slack-hook',
+          category: 'transactional',
+          steps: [{ type: 'webhook', url: `https://hooks.slack.example/services/${slackSecret}` }],
+        },
+        {
+          slug: 'query-hook',
+          category: 'transactional',
+          steps: [{ type: 'webhook', url: 'https://user:pw@hooks.example/in?token=s3cr3t' }],
+        },
+      ]);
+      for (const slug of ['slack-hook', 'query-hook']) {
+        const viewed = await call({ method: 'GET', url: `${WS}/workflows/${slug}`, session: viewer });
+        assert.equal(viewed.statusCode, 200);
+        for (const leaked of [slackSecret, 's3cr3t', 'pw@']) assert.ok(!viewed.body.includes(leaked), `${slug} shows ${leaked}`);
+        assert.match(viewed.body, /"url":"https:\/\/hooks\.(slack\.)?example\/\[hidden\]"/);
+        const edited = await call({ method: 'GET', url: `${WS}/workflows/${slug}`, session: developer });
+        assert.ok(!edited.body.includes('[hidden]'), 'developers see the whole URL');
+      }
+      const listed = await call({ method: 'GET', url: `${WS}/workflows`, session: viewer });
+      assert.ok(!listed.body.includes(slackSecret) && !listed.body.includes('s3cr3t'));
 
       const secret = await call({ method: 'GET', url: `${WS}/secret`, session: viewer });
       assert.equal(secret.statusCode, 403);

@@ -20,17 +20,34 @@ const TestTriggerBody = z
 
 type SlugParams = WorkspaceParams & { slug: string };
 
+/** A webhook URL without what may be a credential: user info, path and query (Slack's secret is its path). */
+export function urlForViewers(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '[hidden]';
+  }
+  const isBare = parsed.username === '' && parsed.password === '' && parsed.pathname === '/' && parsed.search === '' && parsed.hash === '';
+  return isBare ? url : `${parsed.protocol}//${parsed.host}/[hidden]`;
+}
+
 /**
- * Webhook step headers often carry the receiving service's own credentials, so viewers see their
- * names only. Developers and up, who may edit workflows, see the values.
+ * Webhook steps often carry the receiving service's own credentials, in headers or in the URL
+ * (Slack and Discord put the secret in the path, others in the query), so viewers see header
+ * names and the URL's host only. Developers and up, who may edit workflows, see the values.
  */
 function workflowFor(role: Role, workflow: Workflow): Workflow {
   if (roleAtLeast(role, 'developer')) return workflow;
   return {
     ...workflow,
     steps: workflow.steps.map((step) =>
-      step.type === 'webhook' && step.headers
-        ? { ...step, headers: Object.fromEntries(Object.keys(step.headers).map((name) => [name, '[hidden]'])) }
+      step.type === 'webhook'
+        ? {
+            ...step,
+            url: urlForViewers(step.url),
+            ...(step.headers ? { headers: Object.fromEntries(Object.keys(step.headers).map((name) => [name, '[hidden]'])) } : {}),
+          }
         : step,
     ),
   };
