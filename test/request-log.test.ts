@@ -32,6 +32,7 @@ function entry(overrides: Partial<RequestLogEntry>): RequestLogEntry {
     subscriberId: null,
     errorCode: null,
     reason: null,
+    isAuthenticated: true,
     ...overrides,
   };
 }
@@ -501,18 +502,63 @@ for (const engine of enginesUnderTest()) {
           .map((e) => e.requestId)
           .sort(),
       );
+      // Earlier tests sent staging both kinds of traffic: each kind keeps its own 3.
       const staging = await h.herald.db
         .selectFrom('request_log')
-        .select((eb) => eb.fn.countAll().as('n'))
+        .select(['is_authenticated', (eb) => eb.fn.countAll().as('n')])
         .where('workspace_id', '=', h.staging.id)
-        .executeTakeFirstOrThrow();
-      assert.equal(Number(staging.n), 3);
+        .groupBy('is_authenticated')
+        .orderBy('is_authenticated')
+        .execute();
+      assert.deepEqual(
+        staging.map((row) => [Number(row.is_authenticated), Number(row.n)]),
+        [
+          [0, 3],
+          [1, 3],
+        ],
+      );
       const unattributed = await h.herald.db
         .selectFrom('request_log')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('workspace_id', 'is', null)
         .executeTakeFirstOrThrow();
       assert.equal(Number(unattributed.n), 3);
+    });
+
+    test('rejections anyone can send in a workspace’s name never push its real traffic out', async () => {
+      const log = new RequestLogService(h.herald.db, h.clock, { maxRows: 5, maxAgeMs: 7 * DAY_MS });
+      const base = h.clock.now();
+      const real = [0, 1, 2, 3].map((i) => entry({ workspaceId: 'ws_budget', at: base + i, credentialType: 'hmac' }));
+      const junk = Array.from({ length: 50 }, (_, i) =>
+        entry({ workspaceId: 'ws_budget', at: base + 10 + i, status: 401, errorCode: 'SIGNATURE_INVALID', isAuthenticated: false }),
+      );
+      for (const e of [...real, ...junk]) log.record(e);
+      await log.flush();
+      await log.prune();
+      const rows = await h.herald.db
+        .selectFrom('request_log')
+        .select(['request_id', 'is_authenticated'])
+        .where('workspace_id', '=', 'ws_budget')
+        .execute();
+      assert.deepEqual(
+        rows
+          .filter((r) => r.is_authenticated === 1)
+          .map((r) => r.request_id)
+          .sort(),
+        real.map((e) => e.requestId).sort(),
+        'every authenticated entry survived the flood',
+      );
+      assert.deepEqual(
+        rows
+          .filter((r) => r.is_authenticated === 0)
+          .map((r) => r.request_id)
+          .sort(),
+        junk
+          .slice(-5)
+          .map((e) => e.requestId)
+          .sort(),
+        'the newest rejections are kept within their own budget',
+      );
     });
 
     test('retention by age: rows older than HERALD_REQUEST_LOG_MAX_AGE go at the next prune', async () => {

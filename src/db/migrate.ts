@@ -6,6 +6,7 @@ import { inboxMigration } from './migrations/0003-inbox.js';
 import { adminMigration } from './migrations/0004-admin.js';
 import { logsMigration } from './migrations/0005-logs.js';
 import { inboxCountsMigration } from './migrations/0006-inbox-counts.js';
+import { requestLogBudgetsMigration } from './migrations/0007-request-log-budgets.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -17,6 +18,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0004-admin': adminMigration(engine),
     '0005-logs': logsMigration(engine),
     '0006-inbox-counts': inboxCountsMigration(),
+    '0007-request-log-budgets': requestLogBudgetsMigration(),
   };
 }
 

@@ -333,6 +333,8 @@ export interface RequestLogTable {
   error_code: string | null;
   /** The precise rejection reason (AppError.detail), credential-shaped text redacted. */
   reason: string | null;
+  /** 1 when the request's credential was verified; the others have a row budget of their own. */
+  is_authenticated: Generated<number>;
 }
 
 /** Credential and security events (src/audit/). Append-only: never updated or deleted. */

@@ -50,6 +50,7 @@ export function requestLogEntry(request: FastifyRequest, reply: FastifyReply, at
     subscriberId: principal?.subscriberId ?? null,
     errorCode: rejection?.code ?? (status >= 400 ? `HTTP_${status}` : null),
     reason: status >= 400 ? (rejection?.reason ?? null) : null,
+    isAuthenticated: principal !== undefined,
   };
 }
 

@@ -51,21 +51,27 @@ export async function deleteRequestLogOlderThan(db: Kysely<Database>, cutoff: nu
 }
 
 /** Keeps the newest `maxRows` rows of every workspace (and of the no-workspace bucket). */
+/**
+ * Keeps the newest `maxRows` rows of each workspace's authenticated requests, and apart from them
+ * the newest `maxRows` of its unauthenticated ones: rejections that anyone can send in a workspace's
+ * name (its workspace key is public) never push out its real traffic.
+ */
 export async function deleteRequestLogBeyondCount(db: Kysely<Database>, maxRows: number): Promise<number> {
   const buckets = await db
     .selectFrom('request_log')
-    .select('workspace_id')
-    .groupBy('workspace_id')
+    .select(['workspace_id', 'is_authenticated'])
+    .groupBy(['workspace_id', 'is_authenticated'])
     .having((eb) => eb.fn.countAll(), '>', maxRows)
     .execute();
   let deleted = 0;
-  for (const { workspace_id: workspaceId } of buckets) {
+  for (const { workspace_id: workspaceId, is_authenticated: isAuthenticated } of buckets) {
     const byWorkspace = workspaceId === null ? ('is' as const) : ('=' as const);
     // The newest row that no longer fits; it and everything older goes.
     const cutoff = await db
       .selectFrom('request_log')
       .select(['created_at', 'seq'])
       .where('workspace_id', byWorkspace, workspaceId)
+      .where('is_authenticated', '=', isAuthenticated)
       .orderBy('created_at', 'desc')
       .orderBy('seq', 'desc')
       .offset(maxRows)
@@ -75,6 +81,7 @@ export async function deleteRequestLogBeyondCount(db: Kysely<Database>, maxRows:
     const result = await db
       .deleteFrom('request_log')
       .where('workspace_id', byWorkspace, workspaceId)
+      .where('is_authenticated', '=', isAuthenticated)
       .where((eb) =>
         eb.or([eb('created_at', '<', cutoff.created_at), eb.and([eb('created_at', '=', cutoff.created_at), eb('seq', '<=', cutoff.seq)])]),
       )

@@ -38,6 +38,8 @@ export interface RequestLogEntry {
   subscriberId: string | null;
   errorCode: string | null;
   reason: string | null;
+  /** The credential was verified; unauthenticated entries are kept within a budget of their own. */
+  isAuthenticated: boolean;
 }
 
 export interface RequestLogEntryView {
@@ -183,6 +185,7 @@ export class RequestLogService {
       subscriber_id: clean(entry.subscriberId, MAX_ID_CHARS),
       error_code: entry.errorCode === null ? null : clip(entry.errorCode, 64),
       reason: clean(entry.reason, MAX_REASON_CHARS),
+      is_authenticated: entry.isAuthenticated ? 1 : 0,
     });
     if (this.#buffer.length >= this.#options.batchSize) {
       void this.flush().catch((error: unknown) => this.#onError(error, 'could not write the request log'));
