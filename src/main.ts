@@ -12,7 +12,7 @@ export async function serve(config: Config): Promise<void> {
   process.on('unhandledRejection', (reason: unknown) => {
     logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); the server keeps running');
   });
-  const herald = await openHerald(config, { logger });
+  const herald = await openHerald(config, { logger, backgroundCheckpoints: true });
   const app = buildApp({ herald, logger });
   let isClosing = false;
   const shutdown = (signal: string) => {

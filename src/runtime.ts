@@ -43,6 +43,8 @@ export interface OpenHeraldOptions {
   onQuery?: (event: LogEvent) => void;
   /** The server's logger, for database connection faults. */
   logger?: Logger;
+  /** SQLite: checkpoint the WAL from a worker thread (the long-running server does). */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens the database, applies pending migrations and bootstraps a fresh installation. */
@@ -51,7 +53,11 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
   const masterKey = loadMasterKey(config);
   const box = new SecretBox(masterKey.key);
   const clock = options.clock ?? systemClock;
-  const handle = await openDb(config, { onQuery: options.onQuery, logger: options.logger });
+  const handle = await openDb(config, {
+    onQuery: options.onQuery,
+    logger: options.logger,
+    backgroundCheckpoints: options.backgroundCheckpoints,
+  });
   const { db } = handle;
   try {
     await migrateToLatest(db, handle.engine, config.databaseSchema);

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config, Engine } from '../config.js';
 import { logAtMostEvery } from '../lib/log-throttle.js';
+import { startBackgroundCheckpoints } from './checkpointer.js';
 import type { Database } from './schema.js';
 
 // BIGINT columns hold epoch milliseconds, well inside Number's exact range.
@@ -22,6 +23,8 @@ export interface OpenDbOptions {
   onQuery?: (event: LogEvent) => void;
   /** Where connection faults are reported (the server's logger); stderr when absent (the CLI). */
   logger?: Pick<Logger, 'warn'>;
+  /** SQLite: checkpoint the WAL from a worker thread instead of on commit (the server does). */
+  backgroundCheckpoints?: boolean;
 }
 
 // A lost server drops every pooled connection at once: one line per outage, not one per connection.
@@ -65,7 +68,7 @@ const MAX_CACHED_STATEMENTS = 1_000;
  * lookup. Statements are kept per SQL text (most recently used kept when the cache is full).
  * Safe because better-sqlite3 runs a statement to completion synchronously (Herald never streams).
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sqlText: string) {
@@ -80,6 +83,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
       return statement;
     },
     close() {
+      onClose();
       statements.clear();
       sqlite.close();
     },
@@ -118,6 +122,10 @@ export async function openDb(config: Config, options: OpenDbOptions = {}): Promi
   sqlite.pragma('foreign_keys = ON');
   // The CLI and the server write the same file; wait for a lock rather than fail.
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(log ? { log } : {}) });
+  const checkpointer = options.backgroundCheckpoints
+    ? startBackgroundCheckpoints(sqlite, config.sqlitePath, options.logger ?? { warn: () => {} })
+    : undefined;
+  const database = withStatementCache(sqlite, () => checkpointer?.stop());
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), ...(log ? { log } : {}) });
   return { db, engine: 'sqlite', location: config.sqlitePath };
 }
