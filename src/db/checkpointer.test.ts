@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { startBackgroundCheckpoints } from './checkpointer.js';
 
 test('a worker thread moves committed WAL pages into the database file; commits no longer do', async () => {
@@ -15,9 +16,8 @@ test('a worker thread moves committed WAL pages into the database file; commits 
     sqlite.pragma('journal_mode = WAL');
     sqlite.exec('create table t (id integer primary key, body text not null)');
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    const checkpointer = startBackgroundCheckpoints(sqlite, file, {
-      warn: (_fields: unknown, message: string) => void warnings.push(message),
-    });
+    const warn = ((_fields: unknown, message: string) => void warnings.push(message)) as Logger['warn'];
+    const checkpointer = startBackgroundCheckpoints(sqlite, file, { warn });
     const sizeBefore = statSync(file).size;
     const insert = sqlite.prepare('insert into t (body) values (?)');
     // About 2,000 pages: enough that SQLite's own automatic checkpoint (every 1,000) would have run.
