@@ -23,6 +23,7 @@ import { registerObjectRoutes } from './objects/objects.routes.js';
 import { registerUserRoutes } from './users/users.routes.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
 import { registerListRoutes } from './lists/lists.routes.js';
+import { RetentionSweeper } from './maintenance/retention.js';
 import { createPipeline } from './delivery/pipeline.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { registerIngestRoutes, registerSharedEventRoute } from './ingest/ingest.routes.js';
@@ -108,9 +109,11 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     }
   });
 
+  const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs }, logger);
   app.addHook('onReady', async () => {
     await feed.start();
     pipeline.start();
+    retention.start();
     flushTimer = setInterval(() => {
       herald.apiKeys.flushUses().catch((error: unknown) => logger.warn({ err: error }, 'could not record API key last use'));
     }, API_KEY_USE_FLUSH_MS);
@@ -119,6 +122,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     if (flushTimer) clearInterval(flushTimer);
     await feed.stop();
+    await retention.stop();
     await pipeline.stop();
     await herald.apiKeys.flushUses();
   });

@@ -47,6 +47,9 @@ const EnvSchema = z.object({
     .refine((ms) => ms >= 1_000, 'HERALD_DB_CONNECT_TIMEOUT must be at least 1s')
     .default(5_000),
   HERALD_DB_STATEMENT_TIMEOUT: duration('HERALD_DB_STATEMENT_TIMEOUT').default(30_000),
+  HERALD_RETENTION: duration('HERALD_RETENTION')
+    .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
+    .default(30 * 86_400_000),
   HERALD_REDIS_URL: z
     .string()
     .refine((url) => /^rediss?:\/\//.test(url), 'HERALD_REDIS_URL must start with redis:// or rediss://')
@@ -91,6 +94,8 @@ export interface Config {
   dbConnectTimeoutMs: number;
   /** PostgreSQL: the server cancels a statement running longer than this (0: never). */
   dbStatementTimeoutMs: number;
+  /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
+  retentionMs: number;
   /** Set when several server processes share realtime delivery (socket.io Redis adapter). */
   redisUrl: string | undefined;
   /** Request-log rows kept per workspace (0: no request log). */
@@ -132,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.HERALD_DB_POOL_SIZE,
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
+    retentionMs: e.HERALD_RETENTION,
     redisUrl: e.HERALD_REDIS_URL,
     requestLogMaxRows: e.HERALD_REQUEST_LOG_MAX_ROWS,
     requestLogMaxAgeMs: e.HERALD_REQUEST_LOG_MAX_AGE,

@@ -101,10 +101,6 @@ export async function saveIdempotentResponse(
   await db.insertInto('idempotency_keys').values(row).execute();
 }
 
-export async function pruneIdempotencyKeys(db: Kysely<Database>, olderThan: number): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('created_at', '<', olderThan).execute();
-}
-
 /**
  * Claims up to `limit` due webhooks for this process by pushing their next attempt past the lease:
  * another process polling at the same time skips them (PostgreSQL: SKIP LOCKED; SQLite has a
