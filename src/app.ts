@@ -132,6 +132,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     tokens,
     now,
     hmacMaxSkewMs: herald.config.hmacMaxSkewMs,
+    hmacMaxFutureSkewMs: herald.config.hmacMaxFutureSkewMs,
     noteApiKeyUse: (id, at) => herald.apiKeys.noteUse(id, at),
   };
 

@@ -45,3 +45,10 @@ test('admin sessions: HERALD_PUBLIC_URL is reduced to its origin; session lifeti
   assert.throws(() => loadConfig({ HERALD_PUBLIC_URL: 'herald.example.com' }), /HERALD_PUBLIC_URL must be an http/);
   assert.throws(() => loadConfig({ HERALD_SESSION_TTL: '30s' }), /HERALD_SESSION_TTL must be at least 1m/);
 });
+
+test('the future side of the HMAC Date window can be narrowed, never widened past the window', () => {
+  assert.equal(loadConfig({}).hmacMaxFutureSkewMs, 900_000);
+  assert.equal(loadConfig({ HERALD_HMAC_MAX_FUTURE_SKEW: '1m' }).hmacMaxFutureSkewMs, 60_000);
+  assert.equal(loadConfig({ HERALD_HMAC_MAX_FUTURE_SKEW: '1h' }).hmacMaxFutureSkewMs, 900_000);
+  assert.throws(() => loadConfig({ HERALD_HMAC_MAX_FUTURE_SKEW: 'soon' }), /HERALD_HMAC_MAX_FUTURE_SKEW/);
+});

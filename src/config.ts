@@ -36,6 +36,7 @@ const EnvSchema = z.object({
   HERALD_MASTER_KEY: z.string().min(1).optional(),
   HERALD_SECRET_GRACE_PERIOD: duration('HERALD_SECRET_GRACE_PERIOD').default(24 * 3_600_000),
   HERALD_HMAC_MAX_SKEW: duration('HERALD_HMAC_MAX_SKEW').default(15 * 60_000),
+  HERALD_HMAC_MAX_FUTURE_SKEW: duration('HERALD_HMAC_MAX_FUTURE_SKEW').optional(),
   HERALD_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -86,6 +87,8 @@ export interface Config {
   masterKeyFile: string;
   secretGracePeriodMs: number;
   hmacMaxSkewMs: number;
+  /** How far ahead of server time a signed request's Date may be (at most hmacMaxSkewMs). */
+  hmacMaxFutureSkewMs: number;
   bodyLimitBytes: number;
   invalidationPollMs: number;
   /** PostgreSQL: connections per process. */
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKeyFile: path.join(dataDir, 'master.key'),
     secretGracePeriodMs: e.HERALD_SECRET_GRACE_PERIOD,
     hmacMaxSkewMs: e.HERALD_HMAC_MAX_SKEW,
+    hmacMaxFutureSkewMs: Math.min(e.HERALD_HMAC_MAX_FUTURE_SKEW ?? e.HERALD_HMAC_MAX_SKEW, e.HERALD_HMAC_MAX_SKEW),
     bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES,
     invalidationPollMs: e.HERALD_INVALIDATION_POLL_MS,
     dbPoolSize: e.HERALD_DB_POOL_SIZE,

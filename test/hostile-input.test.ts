@@ -138,3 +138,36 @@ for (const engine of enginesUnderTest()) {
     });
   });
 }
+
+for (const engine of enginesUnderTest()) {
+  describe(`HMAC replay window on ${engine}`, () => {
+    let t: TestEnv;
+    let h: InProcess;
+
+    before(async () => {
+      t = await createTestEnv(engine, { HERALD_HMAC_MAX_FUTURE_SKEW: '1m' });
+      h = await startInProcess(t);
+    });
+
+    after(async () => {
+      await h?.close();
+      await t?.cleanup();
+    });
+
+    test('HERALD_HMAC_MAX_FUTURE_SKEW narrows how far ahead a signed Date may be', async () => {
+      const at = (offsetMs: number) => {
+        const date = new Date(h.clock.now() + offsetMs).toUTCString();
+        return h.app.inject({
+          method: 'GET',
+          url: '/v1/auth/whoami',
+          headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, 'GET', '/v1/auth/whoami', undefined, date),
+        });
+      };
+      assert.equal((await at(-10 * 60_000)).statusCode, 200, '10 minutes behind: inside the 15-minute window');
+      assert.equal((await at(30_000)).statusCode, 200, '30 s ahead: inside the narrowed future side');
+      const ahead = await at(5 * 60_000);
+      assert.equal(ahead.statusCode, 401, ahead.body);
+      assert.equal(ahead.json().error.type, 'SIGNATURE_EXPIRED');
+    });
+  });
+}

@@ -115,7 +115,8 @@ for (const engine of enginesUnderTest()) {
         }),
         fetch(`${server.url}/v1/auth/whoami`, { headers: { authorization: `Bearer ${apiKey.key}` } }),
         fetch(`${server.url}/v1/auth/whoami?token=${encodeURIComponent(apiKey.key)}`, {
-          headers: { authorization: `Bearer ${apiKey.key.slice(0, -1)}A` },
+          // One character changed (a key that already ends in A would otherwise stay valid).
+          headers: { authorization: `Bearer ${apiKey.key.slice(0, -1)}${apiKey.key.endsWith('A') ? 'B' : 'A'}` },
         }),
         fetch(`${server.url}/v1/auth/whoami`, { headers: { authorization: publicKey.key, 'x-ss-signature': userToken } }),
         fetch(`${server.url}/v1/auth/whoami`, { headers: { authorization: publicKey.key, 'x-ss-signature': `${userToken}x` } }),

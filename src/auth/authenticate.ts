@@ -35,6 +35,7 @@ export interface AuthDeps {
   tokens: UserTokenVerifier;
   now: () => number;
   hmacMaxSkewMs: number;
+  hmacMaxFutureSkewMs: number;
   noteApiKeyUse: (id: string, at: number) => void;
 }
 
@@ -132,7 +133,7 @@ async function authenticate(request: FastifyRequest, accepts: readonly Credentia
           date: header(request, 'date') ?? '',
           requestTarget: request.raw.url ?? request.url,
         },
-        { cache: deps.cache, now: deps.now, maxSkewMs: deps.hmacMaxSkewMs },
+        { cache: deps.cache, now: deps.now, maxSkewMs: deps.hmacMaxSkewMs, maxFutureSkewMs: deps.hmacMaxFutureSkewMs },
       );
     case 'public_key':
       return verifyPublicKeyRequest(authorization.trim(), header(request, 'x-ss-signature'), header(request, 'origin'), {

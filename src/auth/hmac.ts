@@ -51,6 +51,11 @@ export interface HmacDeps {
   now: () => number;
   /** 0 disables the Date check. */
   maxSkewMs: number;
+  /**
+   * How far ahead of server time the Date may be. A captured request replays until its Date is
+   * maxSkewMs behind, so the replay window is maxFutureSkewMs + maxSkewMs.
+   */
+  maxFutureSkewMs: number;
 }
 
 export async function verifyHmacRequest(header: string, parts: SignedRequestParts, deps: HmacDeps): Promise<AuthOutcome> {
@@ -76,11 +81,12 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
     if (Number.isNaN(sentAt))
       return reject('SIGNATURE_INVALID', 'Date header is not a valid date', `Date header unparseable: "${parts.date}"`);
     const skew = now - sentAt;
-    if (Math.abs(skew) > deps.maxSkewMs) {
+    const allowed = skew >= 0 ? deps.maxSkewMs : deps.maxFutureSkewMs;
+    if (Math.abs(skew) > allowed) {
       return reject(
         'SIGNATURE_EXPIRED',
         'Date header is too far from server time; check the client clock',
-        `Date is ${formatSpan(skew)} ${skew > 0 ? 'behind' : 'ahead of'} server time (allowed ${formatSpan(deps.maxSkewMs)})`,
+        `Date is ${formatSpan(skew)} ${skew > 0 ? 'behind' : 'ahead of'} server time (allowed ${formatSpan(allowed)})`,
       );
     }
   }
