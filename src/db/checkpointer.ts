@@ -47,7 +47,6 @@ export interface Checkpointer {
 export function startBackgroundCheckpoints(sqlite: BetterSqlite3.Database, path: string, logger: Pick<Logger, 'warn'>): Checkpointer {
   const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driverPath, intervalMs: CHECKPOINT_INTERVAL_MS } });
-  worker.unref();
   sqlite.pragma('wal_autocheckpoint = 0');
   let isClosing = false;
   let hasWarned = false;
@@ -63,6 +62,9 @@ export function startBackgroundCheckpoints(sqlite: BetterSqlite3.Database, path:
   };
   worker.on('error', (error) => fallBack(error.message));
   worker.on('exit', (code) => fallBack(`worker exited with ${code}`));
+  // After the listeners: adding a 'message' listener refs the worker again, and a referenced worker
+  // would keep the process alive after everything else ended.
+  worker.unref();
   return {
     stop() {
       isClosing = true;
