@@ -78,6 +78,14 @@ function cursorValues(cursor: FeedCursor | null | undefined): Record<string, unk
   return { cursorPinned: cursor.isPinned ? 1 : 0, cursorCreatedAt: cursor.createdAt, cursorId: cursor.id };
 }
 
+/** A cursor's part of a prepared query's shape: none, (is_pinned, created_at), or with the id too. */
+type CursorShape = 'none' | 'time' | 'id';
+
+function cursorShapeOf(cursor: FeedCursor | null | undefined): CursorShape {
+  if (!cursor) return 'none';
+  return cursor.id === undefined ? 'time' : 'id';
+}
+
 function cursorOf(v: Record<string, unknown>): CursorValues {
   return { pinned: v['cursorPinned'] as number, createdAt: v['cursorCreatedAt'] as number, id: v['cursorId'] as string | undefined };
 }
@@ -158,7 +166,7 @@ async function runShaped<Row>(
 interface PageShape {
   engine: Engine;
   store: StoreFilter;
-  cursor: 'none' | 'time' | 'id';
+  cursor: CursorShape;
   hasCreatedUpTo: boolean;
   hasOffset: boolean;
 }
@@ -183,7 +191,7 @@ function pageOf(engine: Engine, scope: FeedScope, page: FeedPageRequest, now: nu
     shape: {
       engine,
       store: page.store,
-      cursor: cursor === null ? 'none' : cursor.id === undefined ? 'time' : 'id',
+      cursor: cursorShapeOf(cursor),
       hasCreatedUpTo: page.createdUpTo !== undefined,
       hasOffset: page.offset > 0,
     },
@@ -280,7 +288,7 @@ export function countInStore(
   now: number,
 ): Promise<number> {
   const cursor = options.before;
-  const cursorShape = cursor === undefined ? 'none' : cursor.id === undefined ? 'time' : 'id';
+  const cursorShape = cursorShapeOf(cursor);
   const hasCreatedUpTo = options.createdUpTo !== undefined;
   const values: FeedValues = {
     ...scope,
