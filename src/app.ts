@@ -12,6 +12,7 @@ import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerOpenApiRoute } from './openapi/openapi.js';
+import { FeedCache } from './inbox/feed-cache.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -109,6 +110,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     }
   });
 
+  const feedCache = new FeedCache(herald.config.feedCacheBytes);
   const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs }, logger);
   app.addHook('onReady', async () => {
     await feed.start();
@@ -148,7 +150,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   // The client surface: browser and mobile SDKs (public key + user token).
   routeGroup(app, ['public_key'], auth, (group) => {
     registerClientPreferenceRoutes(group, herald);
-    registerInboxRoutes(group, herald, realtime);
+    registerInboxRoutes(group, herald, realtime, feedCache);
   });
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {

@@ -7,6 +7,7 @@ import { adminMigration } from './migrations/0004-admin.js';
 import { logsMigration } from './migrations/0005-logs.js';
 import { inboxCountsMigration } from './migrations/0006-inbox-counts.js';
 import { requestLogBudgetsMigration } from './migrations/0007-request-log-budgets.js';
+import { inboxVersionsMigration } from './migrations/0008-inbox-versions.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -19,6 +20,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0005-logs': logsMigration(engine),
     '0006-inbox-counts': inboxCountsMigration(),
     '0007-request-log-budgets': requestLogBudgetsMigration(),
+    '0008-inbox-versions': inboxVersionsMigration(engine),
   };
 }
 

@@ -277,6 +277,16 @@ export interface MessagesTable {
 }
 
 /** When a user last opened the bell in a tenant (`PATCH /v1/feed/reset_bell_count`). */
+/** Kept by database triggers (migration 0008): changes whenever what a feed shows changes. */
+export interface InboxVersionsTable {
+  workspace_id: string;
+  distinct_id: string;
+  tenant_id: string;
+  /** A bigint: a string from PostgreSQL, a number (below 2^53) from SQLite. */
+  version: number | string;
+  max_expiry: number | string | null;
+}
+
 export interface InboxBadgesTable {
   workspace_id: string;
   distinct_id: string;
@@ -431,6 +441,7 @@ export interface Database {
   notifications: NotificationsTable;
   messages: MessagesTable;
   inbox_badges: InboxBadgesTable;
+  inbox_versions: InboxVersionsTable;
   webhook_outbox: WebhookOutboxTable;
   jobs: JobsTable;
   admin_accounts: AdminAccountsTable;

@@ -3,11 +3,15 @@ import { requireClientSubject } from '../auth/client-scope.js';
 import { AppError } from '../lib/errors.js';
 import type { RealtimeNotifier } from '../realtime/realtime.js';
 import type { ServiceDeps } from '../users/users.service.js';
+import type { FeedCache } from './feed-cache.js';
 import type { FeedScope } from './inbox.repo.js';
 import { InboxService, readNotificationIds, type FeedAction } from './inbox.service.js';
 import { parseFeedPosition, parsePageSize, parseStoreParam, parseStoresParam } from './store-filter.js';
 
 type Query = Record<string, unknown>;
+
+// Pages and counts are sent as the JSON text the feed cache holds.
+const JSON_TYPE = 'application/json; charset=utf-8';
 type IdParams = { id: string };
 
 /** The path verb of each single-notification action (web-sdk feed.ts markAs…). */
@@ -41,13 +45,14 @@ function feedScope(request: FastifyRequest): FeedScope {
  * response is a JSON body without a top-level `status`: the SDK takes `body.status`, when present,
  * as the outcome of the call (§4).
  */
-export function registerInboxRoutes(group: FastifyInstance, deps: ServiceDeps, realtime: RealtimeNotifier): void {
-  const inbox = new InboxService(deps, realtime);
+export function registerInboxRoutes(group: FastifyInstance, deps: ServiceDeps, realtime: RealtimeNotifier, cache: FeedCache): void {
+  const inbox = new InboxService(deps, realtime, cache);
 
-  group.get('/v1/feed/notifications', async (request) => {
+  group.get('/v1/feed/notifications', async (request, reply) => {
     const scope = feedScope(request);
     const query = request.query as Query;
-    return inbox.list(scope, {
+    reply.type(JSON_TYPE);
+    return inbox.listJson(scope, {
       store: parseStoreParam(stringParam(query, 'store')),
       pageSize: parsePageSize(stringParam(query, 'page_size')),
       position: parseFeedPosition({
@@ -58,9 +63,10 @@ export function registerInboxRoutes(group: FastifyInstance, deps: ServiceDeps, r
     });
   });
 
-  group.get('/v1/feed/notifications_count', async (request) => {
+  group.get('/v1/feed/notifications_count', async (request, reply) => {
     const scope = feedScope(request);
-    return inbox.counts(scope, parseStoresParam(stringParam(request.query as Query, 'stores')));
+    reply.type(JSON_TYPE);
+    return inbox.countsJson(scope, parseStoresParam(stringParam(request.query as Query, 'stores')));
   });
 
   group.get<{ Params: IdParams }>('/v1/feed/notifications/:id', async (request) => inbox.get(feedScope(request), request.params.id));

@@ -5,6 +5,7 @@ import { isPlainObject, parseJsonArray, parseJsonObject, type JsonObject } from 
 import { applyInboxAction, inboxStatus, type InboxAction, type InboxStatus } from '../messages/messages.service.js';
 import type { RealtimeNotifier } from '../realtime/realtime.js';
 import type { ServiceDeps } from '../users/users.service.js';
+import { FeedCache } from './feed-cache.js';
 import {
   countInStore,
   countUnread,
@@ -117,7 +118,20 @@ export class InboxService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly realtime: RealtimeNotifier,
+    private readonly cache: FeedCache = new FeedCache(0),
   ) {}
+
+  /** list() as the JSON sent, from the feed cache while the feed is unchanged. */
+  listJson(scope: FeedScope, request: FeedListRequest): Promise<string> {
+    const key = `list:${JSON.stringify([request.store, request.position, request.pageSize])}`;
+    return this.cache.serve(this.deps.db, scope, key, this.deps.clock.now(), () => this.list(scope, request));
+  }
+
+  /** counts() as the JSON sent, from the feed cache while the feed is unchanged. */
+  countsJson(scope: FeedScope, stores: StoreFilter[]): Promise<string> {
+    const key = `counts:${JSON.stringify(stores)}`;
+    return this.cache.serve(this.deps.db, scope, key, this.deps.clock.now(), () => this.counts(scope, stores));
+  }
 
   async list(scope: FeedScope, request: FeedListRequest): Promise<JsonObject> {
     const { db, engine } = this.deps;
