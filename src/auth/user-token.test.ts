@@ -119,3 +119,37 @@ test('a tampered payload or a signature by another key is refused', async () => 
   assert.equal((await v.verify(await sign({}, { key: B.privateKey }), 'ws1', [A])).ok, false);
   assert.equal((await v.verify('not.a.jwt', 'ws1', [A])).ok, false);
 });
+
+test('only the compact ES256 form is accepted: canonical base64url, no crit, numeric time claims', async () => {
+  const v = verifier();
+  const token = await sign({});
+  const [h, p, s] = token.split('.') as [string, string, string];
+  assert.equal((await v.verify(token, 'ws1', [A])).ok, true);
+  const refused = async (candidate: string, reason: RegExp) => {
+    const result = await v.verify(candidate, 'ws1', [A]);
+    assert.equal(result.ok, false, candidate);
+    assert.match(result.ok ? '' : result.reason, reason);
+  };
+  // The same signature spelled another way (its last character's spare bits), padded, or in base64.
+  const last = s.at(-1) as string;
+  const respelled = `${s.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) ^ 1)}`;
+  await refused(`${h}.${p}.${respelled}`, /signature|signing key/);
+  await refused(`${h}.${p}.${s}==`, /signature is not 64 bytes/);
+  await refused(`${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`, /signature/);
+  await refused(`${h}.${p}.${s}.extra`, /not a compact JWS/);
+  await refused(`${h}=.${p}.${s}`, /not a compact JWS/);
+  const crit = await new SignJWT({ entity_type: 'subscriber', entity_id: 'u1', exp: NOW_S + 60 })
+    .setProtectedHeader({ alg: 'ES256', kid: A.kid, crit: ['b64'], b64: true })
+    .sign(A.privateKey);
+  await refused(crit, /crit/);
+  const withClaims = (claims: Record<string, unknown>) =>
+    new SignJWT({ entity_type: 'subscriber', entity_id: 'u1', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: A.kid })
+      .sign(A.privateKey);
+  await refused(await withClaims({}), /"exp" missing/);
+  await refused(await withClaims({ exp: String(NOW_S + 60) }), /"exp" is not a number/);
+  await refused(await withClaims({ exp: NOW_S + 60, nbf: NOW_S + 600 }), /"nbf" is 10 min ahead/);
+  await refused(await withClaims({ exp: NOW_S + 60, iat: 'yesterday' }), /"iat" is not a number/);
+  const arrayPayload = `${h}.${base64url.encode('[1]')}.${s}`;
+  await refused(arrayPayload, /payload is not a JSON object/);
+});

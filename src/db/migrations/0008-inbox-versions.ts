@@ -41,6 +41,7 @@ export function inboxVersionsMigration(engine: Engine): Migration {
           await sql`drop trigger if exists ${sql.id(name)} on notifications`.execute(db);
         }
         await sql`drop trigger if exists inbox_badges_version on inbox_badges`.execute(db);
+        await sql`drop function if exists inbox_versions_bump_inserted()`.execute(db);
         await sql`drop function if exists inbox_versions_bump_changed()`.execute(db);
         await sql`drop function if exists inbox_versions_bump_updated()`.execute(db);
         await sql`drop function if exists inbox_versions_bump_badge()`.execute(db);
@@ -93,8 +94,9 @@ async function createSqliteTriggers(db: Kysely<unknown>): Promise<void> {
 }
 
 async function createPostgresTriggers(db: Kysely<unknown>): Promise<void> {
-  // Statement-level with transition tables: marking 10k notifications read bumps one row once.
-  // Rows are locked in key order, so two transactions bumping overlapping feeds cannot deadlock here.
+  // Updates and deletes are statement-level with transition tables: marking 10k notifications read
+  // bumps one row once, and rows are locked in key order, so two statements bumping overlapping
+  // feeds cannot deadlock each other here.
   const bumpFrom = (rows: ReturnType<typeof sql>) => sql`
       insert into inbox_versions as v (workspace_id, distinct_id, tenant_id, version, max_expiry)
       select workspace_id, distinct_id, tenant_id, floor(random() * 4503599627370496)::bigint, max(expires_at)
@@ -128,9 +130,22 @@ async function createPostgresTriggers(db: Kysely<unknown>): Promise<void> {
       return null;
     end;
     $$`.execute(db);
+  // Herald inserts one notification per statement: a row trigger costs half a statement trigger's
+  // transition table there.
+  await sql`
+    create function inbox_versions_bump_inserted() returns trigger language plpgsql as $$
+    begin
+      insert into inbox_versions as v (workspace_id, distinct_id, tenant_id, version, max_expiry)
+      values (new.workspace_id, new.distinct_id, new.tenant_id, floor(random() * 4503599627370496)::bigint, new.expires_at)
+      on conflict (workspace_id, distinct_id, tenant_id) do update set
+        version = v.version + 1,
+        max_expiry = greatest(v.max_expiry, excluded.max_expiry);
+      return null;
+    end;
+    $$`.execute(db);
   await sql`
     create trigger notifications_version_insert after insert on notifications
-    referencing new table as changed for each statement execute function inbox_versions_bump_changed()`.execute(db);
+    for each row execute function inbox_versions_bump_inserted()`.execute(db);
   await sql`
     create trigger notifications_version_update after update on notifications
     referencing old table as previous new table as changed for each statement execute function inbox_versions_bump_updated()`.execute(db);
