@@ -11,7 +11,7 @@
  * Bulk data is written with Herald's own modules before the server starts.
  */
 import { randomBytes, createPrivateKey } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -391,7 +391,8 @@ async function startHerald(name: string, env: Record<string, string>): Promise<R
   const server = await startServer(group, {
     name,
     args: [
-      ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`] : []),
+      // One directory per server: its worker threads (the WAL checkpointer) write profiles of their own.
+      ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROFILE_DIR, name)] : []),
       path.join(ROOT, 'dist/main.js'),
     ],
     env,
@@ -403,11 +404,23 @@ async function startHerald(name: string, env: Record<string, string>): Promise<R
   return server;
 }
 
+/** `<DIR>/<name>.cpuprofile`: the main thread's profile, the largest of the server's (workers idle mostly). */
+function keepMainThreadProfile(name: string): void {
+  const dir = path.join(PROFILE_DIR as string, name);
+  if (!existsSync(dir)) return;
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .map((file) => ({ file, size: statSync(path.join(dir, file)).size }))
+    .sort((a, b) => b.size - a.size);
+  if (files[0]) cpSync(path.join(dir, files[0].file), path.join(PROFILE_DIR as string, `${name}.cpuprofile`));
+}
+
 async function stopHerald(server: RunningServer): Promise<void> {
   const peak = peakRss(server.pid);
   rss.push({ server: server.name, peakRssBytes: peak });
   await server.stop();
   running.splice(running.indexOf(server), 1);
+  if (PROFILE_DIR) keepMainThreadProfile(server.name);
   const errors = await logErrors(server.logFile);
   if (errors.count > 0) notes.push(`${server.name}: Herald logged ${errors.count} error lines, e.g. ${errors.examples.join(' | ')}`);
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config, Engine } from '../config.js';
 import { logAtMostEvery } from '../lib/log-throttle.js';
+import { statementNameOf } from './prepared.js';
 import { startBackgroundCheckpoints } from './checkpointer.js';
 import type { Database } from './schema.js';
 
@@ -90,6 +91,21 @@ function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void)
   };
 }
 
+/**
+ * Sends the SQL of prepared queries (db/prepared.ts) as named statements on this connection, so
+ * PostgreSQL parses and plans each once per connection. Other SQL is sent as before. A pooler in
+ * transaction mode must keep prepared statements per client (PgBouncer ≥ 1.21
+ * `max_prepared_statements`).
+ */
+function useNamedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof text === 'string' ? statementNameOf(text) : undefined;
+    if (name === undefined) return query(text, values, callback);
+    return query({ name, text, values }, callback);
+  };
+}
+
 export async function openDb(config: Config, options: OpenDbOptions = {}): Promise<DbHandle> {
   const log = options.onQuery;
   if (config.engine === 'postgres') {
@@ -106,6 +122,7 @@ export async function openDb(config: Config, options: OpenDbOptions = {}): Promi
       options: `-c search_path=${config.databaseSchema} -c statement_timeout=${config.dbStatementTimeoutMs}`,
     });
     reportConnectionErrors(pool, options.logger);
+    pool.on('connect', useNamedStatements);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     if (config.databaseSchema !== 'public') {
       await sql`create schema if not exists ${sql.id(config.databaseSchema)}`.execute(db);

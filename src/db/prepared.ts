@@ -29,6 +29,17 @@ interface Compiled {
   parameters: Parameter[];
 }
 
+/**
+ * The SQL of every prepared query compiled so far, each with a statement name. The PostgreSQL
+ * connection (db/client.ts) sends these as named statements: the server parses and plans each
+ * once per connection instead of on every call. The set is bounded by the code (a few dozen shapes).
+ */
+const statementNames = new Map<string, string>();
+
+export function statementNameOf(sqlText: string): string | undefined {
+  return statementNames.get(sqlText);
+}
+
 export class PreparedQuery<P extends object, Row> {
   // Keyed by the dialect's adapter class: SQLite and PostgreSQL compile the same build differently.
   readonly #compiled = new Map<unknown, Compiled>();
@@ -56,6 +67,7 @@ export class PreparedQuery<P extends object, Row> {
     }
     compiled = { sql: query.sql, parameters };
     this.#compiled.set(dialect, compiled);
+    if (!statementNames.has(query.sql)) statementNames.set(query.sql, `herald_${statementNames.size + 1}`);
     return compiled;
   }
 

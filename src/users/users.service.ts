@@ -77,6 +77,8 @@ export class UserService {
     if (properties.length + channels.length > MAX_PROFILE_BYTES) {
       throw new AppError('VALIDATION_FAILED', `user profile would exceed ${MAX_PROFILE_BYTES / 1024} KiB`);
     }
+    // Most mutations of a trigger's recipients change nothing: no write, and updated_at stays.
+    if (properties === row.properties && channels === row.channels) return row;
     await saveUserProfile(trx, workspaceId, distinctId, { properties, channels }, now);
     return { ...row, properties, channels, updated_at: now };
   }
