@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
+import { newRecordId } from '../lib/ids.js';
 import type { JsonObject } from '../lib/json.js';
 import { applyUpsertPayload, emptyProfile } from '../users/user-operations.js';
 import { profileOf, type ServiceDeps, type UserService } from '../users/users.service.js';
@@ -114,7 +114,7 @@ export class DeliveryService {
     }
     const workflow = await this.workflows.get(workspace.id, request.workflow);
     const execution: Execution = {
-      id: newId('execution'),
+      id: newRecordId('execution'),
       source: request.source,
       workflow,
       category: request.categoryOverride ?? workflow.category,
@@ -190,7 +190,7 @@ export class DeliveryService {
     runAt: number,
   ): Promise<{ message_id: string; isReplay: boolean }> {
     const workflow = await this.workflows.get(workspace.id, input.workflow);
-    const executionId = newId('execution');
+    const executionId = newRecordId('execution');
     const category = input.categoryOverride ?? workflow.category;
     return this.enqueue(
       workspace,
@@ -237,7 +237,7 @@ export class DeliveryService {
       const stored = await lookup();
       if (stored !== undefined) return { ...(JSON.parse(stored) as { message_id: string }), isReplay: true };
     }
-    const id = newId('job');
+    const id = newRecordId('job');
     try {
       await this.deps.db.transaction().execute(async (trx) => {
         await insertJob(trx, {
@@ -311,7 +311,7 @@ export class DeliveryService {
           workflow: { slug: execution.workflow.slug, name: execution.workflow.name, category: execution.category },
         };
         for (const step of execution.workflow.steps) {
-          const messageId = newId('message');
+          const messageId = newRecordId('message');
           const base = {
             id: messageId,
             workspace_id: workspace.id,
@@ -332,7 +332,7 @@ export class DeliveryService {
               if (error instanceof TemplateError) throw new AppError('VALIDATION_FAILED', error.message);
               throw error;
             }
-            const notificationId = newId('notification');
+            const notificationId = newRecordId('notification');
             await insertNotification(trx, {
               id: notificationId,
               workspace_id: workspace.id,
@@ -374,7 +374,7 @@ export class DeliveryService {
             };
             await insertMessage(trx, { ...base, channel: 'webhook', status: 'queued', notification_id: null });
             await insertWebhook(trx, {
-              id: newId('webhook'),
+              id: newRecordId('webhook'),
               workspace_id: workspace.id,
               message_id: messageId,
               url: step.url,

@@ -1,5 +1,5 @@
 import { AppError } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
+import { newRecordId } from '../lib/ids.js';
 import { applyOperation } from '../users/user-operations.js';
 import type { ServiceDeps, UserService } from '../users/users.service.js';
 import { findEventIdByInsertId, insertEvent } from './events.repo.js';
@@ -26,10 +26,10 @@ export class EventService {
           for (const operation of event.operations) applyOperation(profile, operation);
         }),
       );
-      return { id: event.insertId ?? newId('event') };
+      return { id: event.insertId ?? newRecordId('event') };
     }
     const now = this.deps.clock.now();
-    const id = newId('event');
+    const id = newRecordId('event');
     const insertId = event.insertId ?? id;
     const isNew = await insertEvent(this.deps.db, {
       id,

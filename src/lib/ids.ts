@@ -1,4 +1,4 @@
-import { randomBase62 } from './base62.js';
+import { encodeBase62Fixed, randomBase62 } from './base62.js';
 
 const PREFIXES = {
   organisation: 'org',
@@ -24,6 +24,19 @@ export type IdKind = keyof typeof PREFIXES;
 /** Prefixed random identifier, e.g. `key_3hT9…`. Not secret: ids are shown in lists and logs. */
 export function newId(kind: IdKind): string {
   return `${PREFIXES[kind]}_${randomBase62(20)}`;
+}
+
+/** The kinds written on every delivery: many rows, inserted into primary-key indexes all the time. */
+export type RecordKind = Extract<IdKind, 'execution' | 'notification' | 'message' | 'webhook' | 'job' | 'event'>;
+
+/**
+ * Like newId, but the first 8 of the 20 characters are the creation time (ms, base62, which sorts
+ * as bytes do), then 12 random ones (71 bits). New rows then land at the end of their primary-key
+ * index, as with UUIDv7 or ULID, instead of on a random page: a delivery writes a few pages
+ * fewer to the WAL on every commit. The creation time an id shows is not a secret of any row.
+ */
+export function newRecordId(kind: RecordKind, at: number = Date.now()): string {
+  return `${PREFIXES[kind]}_${encodeBase62Fixed(Math.max(0, Math.floor(at)), 8)}${randomBase62(12)}`;
 }
 
 // A per-process random prefix and a counter: unique across processes, and no random draw per call.
