@@ -98,8 +98,8 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   const preferences = new PreferenceService(herald);
   const lists = new ListService(herald);
   const pipeline = createPipeline(herald, logger, {
-    gate: (workspaceId, distinctId, tenantId, category, channel) =>
-      preferences.shouldDeliver(workspaceId, distinctId, tenantId, category, channel),
+    gate: (db, workspaceId, distinctId, tenantId, category, channel) =>
+      preferences.shouldDeliver(workspaceId, distinctId, tenantId, category, channel, db),
     lists,
   });
   pipeline.onNotifications.push((items) => {

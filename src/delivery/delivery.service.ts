@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { newRecordId } from '../lib/ids.js';
@@ -52,13 +53,20 @@ export interface TriggerRequest {
 }
 
 /** Whether a user should get a category on a channel (their preferences, the tenant's settings). */
+/** Whether a recipient gets a channel; reads through `db` (the delivery's transaction). */
 export type DeliveryGate = (
+  db: Kysely<Database>,
   workspaceId: string,
   distinctId: string,
   tenantId: string,
   category: string,
   channel: string,
 ) => Promise<{ deliver: boolean; reason: string }>;
+
+interface Delivered {
+  delivered: DeliveredNotification[];
+  webhooksQueued: number;
+}
 
 export interface DeliveredNotification {
   workspaceId: string;
@@ -98,6 +106,7 @@ export class DeliveryService {
     private readonly users: UserService,
     private readonly workflows: WorkflowService,
     private readonly gate: DeliveryGate,
+    private readonly writes: GroupCommit,
     private readonly hooks: DeliveryHooks = {},
   ) {}
 
@@ -112,19 +121,24 @@ export class DeliveryService {
       const stored = await findIdempotentResponse(this.deps.db, workspace.id, 'trigger', key, now - IDEMPOTENCY_WINDOW_MS);
       if (stored !== undefined) return { ...(JSON.parse(stored) as { message_id: string }), isReplay: true };
     }
-    const workflow = await this.workflows.get(workspace.id, request.workflow);
-    const execution: Execution = {
-      id: newRecordId('execution'),
-      source: request.source,
-      workflow,
-      category: request.categoryOverride ?? workflow.category,
-      tenantId: request.tenantId,
-      data: request.data,
-      actor: request.actor,
-      cancellationKey: request.cancellationKey ?? null,
-    };
+    const executionId = newRecordId('execution');
+    let result: Delivered;
     try {
-      await this.deliver(workspace, execution, request.recipients, async (trx) => {
+      // The workflow is read inside the unit too: on SQLite every read waits for the one
+      // connection, and a read before the unit would keep this trigger out of the running batch.
+      result = await this.writes.run(async (trx) => {
+        const workflow = await this.workflows.get(workspace.id, request.workflow, trx);
+        const execution: Execution = {
+          id: executionId,
+          source: request.source,
+          workflow,
+          category: request.categoryOverride ?? workflow.category,
+          tenantId: request.tenantId,
+          data: request.data,
+          actor: request.actor,
+          cancellationKey: request.cancellationKey ?? null,
+        };
+        const delivered = await this.deliverIn(trx, workspace, execution, request.recipients);
         await insertExecution(trx, {
           id: execution.id,
           workspace_id: workspace.id,
@@ -144,6 +158,7 @@ export class DeliveryService {
             now - IDEMPOTENCY_WINDOW_MS,
           );
         }
+        return delivered;
       });
     } catch (error) {
       // Two requests with the same key at once: the loser's transaction rolled back; answer with the winner's result.
@@ -153,7 +168,8 @@ export class DeliveryService {
       }
       throw error;
     }
-    return { message_id: execution.id, isReplay: false };
+    this.afterCommit(result);
+    return { message_id: executionId, isReplay: false };
   }
 
   /**
@@ -275,7 +291,7 @@ export class DeliveryService {
 
   /**
    * Delivers an execution to a batch of recipients in one transaction. `extra` runs inside that
-   * transaction (the trigger records its execution and idempotency key there, a broadcast job its progress).
+   * transaction (a broadcast job records its progress there).
    */
   async deliver(
     workspace: { id: string; slug: string },
@@ -283,14 +299,36 @@ export class DeliveryService {
     recipients: Recipient[],
     extra: (trx: Kysely<Database>) => Promise<void> = async () => {},
   ): Promise<void> {
+    const result = await this.writes.run(async (trx) => {
+      const delivered = await this.deliverIn(trx, workspace, execution, recipients);
+      await extra(trx);
+      return delivered;
+    });
+    this.afterCommit(result);
+  }
+
+  /** The hooks of a committed delivery: live updates, an early start of the webhook sender. */
+  private afterCommit({ delivered, webhooksQueued }: Delivered): void {
+    if (delivered.length > 0) this.hooks.onNotifications?.(delivered);
+    if (webhooksQueued > 0) this.hooks.onWebhooksQueued?.();
+  }
+
+  /**
+   * The delivery's reads and writes, inside `trx`: committed together with deliveries that arrive
+   * meanwhile (SQLite, see GroupCommit), each in its own savepoint.
+   */
+  private async deliverIn(
+    trx: Kysely<Database>,
+    workspace: { id: string; slug: string },
+    execution: Execution,
+    recipients: Recipient[],
+  ): Promise<Delivered> {
     const isInboxStep = execution.workflow.steps.some((s) => s.type === 'inbox');
-    // Preferences are read before the transaction opens: SQLite has one connection, and a read
-    // outside an open transaction would wait for it forever.
     const plans: Plan[] = [];
     for (const recipient of recipients) {
       let isInbox = isInboxStep && (recipient.channels === null || recipient.channels.includes('inbox'));
       if (isInbox) {
-        const verdict = await this.gate(workspace.id, recipient.distinctId, execution.tenantId, execution.category, 'inbox');
+        const verdict = await this.gate(trx, workspace.id, recipient.distinctId, execution.tenantId, execution.category, 'inbox');
         isInbox = verdict.deliver;
       }
       plans.push({ recipient, isInbox });
@@ -299,7 +337,7 @@ export class DeliveryService {
     const delivered: DeliveredNotification[] = [];
     let webhooksQueued = 0;
     const now = this.deps.clock.now();
-    await this.deps.db.transaction().execute(async (trx) => {
+    {
       const actor = execution.actor ? await this.profileFor(trx, workspace.id, execution.actor) : null;
       for (const plan of plans) {
         const recipientProfile = await this.profileFor(trx, workspace.id, plan.recipient);
@@ -390,10 +428,8 @@ export class DeliveryService {
           }
         }
       }
-      await extra(trx);
-    });
-    if (delivered.length > 0) this.hooks.onNotifications?.(delivered);
-    if (webhooksQueued > 0) this.hooks.onWebhooksQueued?.();
+    }
+    return { delivered, webhooksQueued };
   }
 
   /** Upserts a recipient (unless transient) and returns what templates see as `recipient`. */

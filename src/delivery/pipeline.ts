@@ -3,6 +3,7 @@ import { EventService } from '../ingest/events.service.js';
 import type { Herald } from '../runtime.js';
 import { UserService } from '../users/users.service.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { DeliveryService, type DeliveredNotification, type DeliveryGate } from './delivery.service.js';
 import { JobRunner, type ListMembers } from './job-runner.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -34,7 +35,7 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
       logger.error({ err: error }, `after a committed delivery, ${what} failed`);
     }
   };
-  const delivery = new DeliveryService(herald, users, workflows, collaborators.gate, {
+  const delivery = new DeliveryService(herald, users, workflows, collaborators.gate, new GroupCommit(herald.db, herald.engine), {
     onNotifications: (items) => {
       for (const listener of onNotifications) afterCommit('a notification listener', () => listener(items));
     },

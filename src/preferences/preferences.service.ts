@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, parseJsonArray } from '../lib/json.js';
 import { UserService, type ServiceDeps } from '../users/users.service.js';
@@ -364,8 +366,9 @@ export class PreferenceService {
     tenantId: string,
     category: string,
     channel: string,
+    db: Kysely<Database> = this.deps.db,
   ): Promise<DeliveryDecision> {
-    const inputs = await findDeliveryInputs(this.deps.db, { workspaceId, distinctId, tenantId, category, channel });
+    const inputs = await findDeliveryInputs(db, { workspaceId, distinctId, tenantId, category, channel });
     const userPreference = inputs.user_preference;
     const user: UserCategoryChoice | undefined =
       userPreference === 'opt_in' || userPreference === 'opt_out'

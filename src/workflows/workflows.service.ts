@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { parseJsonArray } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
@@ -72,13 +74,14 @@ export class WorkflowService {
     });
   }
 
-  async find(workspaceId: string, slug: string): Promise<Workflow | undefined> {
-    const row = await findWorkflow(this.deps.db, workspaceId, slug);
+  /** `db`: a transaction to read in (a delivery's), else the service's database. */
+  async find(workspaceId: string, slug: string, db: Kysely<Database> = this.deps.db): Promise<Workflow | undefined> {
+    const row = await findWorkflow(db, workspaceId, slug);
     return row ? toWorkflow(row) : undefined;
   }
 
-  async get(workspaceId: string, slug: string): Promise<Workflow> {
-    const workflow = await this.find(workspaceId, slug);
+  async get(workspaceId: string, slug: string, db: Kysely<Database> = this.deps.db): Promise<Workflow> {
+    const workflow = await this.find(workspaceId, slug, db);
     if (!workflow) {
       throw new AppError(
         'NOT_FOUND',

@@ -26,6 +26,8 @@ export function inboxVersionsMigration(engine: Engine): Migration {
         .addColumn('version', 'bigint', (c) => c.notNull())
         .addColumn('max_expiry', 'bigint')
         .addPrimaryKeyConstraint('inbox_versions_pk', ['workspace_id', 'distinct_id', 'tenant_id'])
+        // SQLite: the row lives in the primary-key b-tree, one page to write per bump instead of two.
+        .$call((table) => (engine === 'postgres' ? table : table.modifyEnd(sql`without rowid`)))
         .execute();
       if (engine === 'postgres') await createPostgresTriggers(db);
       else await createSqliteTriggers(db);
