@@ -13,6 +13,7 @@ import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerOpenApiRoute } from './openapi/openapi.js';
 import { FeedCache } from './inbox/feed-cache.js';
+import { Metrics, registerMetrics } from './metrics/metrics.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -111,6 +112,15 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   });
 
   const feedCache = new FeedCache(herald.config.feedCacheBytes);
+  const metrics = new Metrics({
+    db: herald.db,
+    connectedClients: () => realtime.connectedClients(),
+    realtimeDroppedEvents: () => realtime.health().droppedEvents,
+    feedCache: () => feedCache.stats(),
+    logger,
+  });
+  pipeline.onNotifications.push((items) => metrics.delivered('inbox', items.length));
+  pipeline.onWebhooksQueued.push((count) => metrics.delivered('webhook', count));
   const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs }, logger);
   app.addHook('onReady', async () => {
     await feed.start();
@@ -139,6 +149,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   };
 
   registerHealthRoutes(app, herald.db, herald.engine, realtime);
+  registerMetrics(app, metrics, herald.config.metricsToken);
   registerDemoRoutes(app);
   registerDashboardRoutes(app);
   registerOpenApiRoute(app);

@@ -79,7 +79,7 @@ export interface DeliveryHooks {
   /** After commit: inbox notifications now stored (realtime pushes them). */
   onNotifications?: (items: DeliveredNotification[]) => void;
   /** After commit: webhooks were queued (the sender can start early). */
-  onWebhooksQueued?: () => void;
+  onWebhooksQueued?: (count: number) => void;
   /** After commit: a background job was queued. */
   onJobQueued?: () => void;
 }
@@ -310,7 +310,7 @@ export class DeliveryService {
   /** The hooks of a committed delivery: live updates, an early start of the webhook sender. */
   private afterCommit({ delivered, webhooksQueued }: Delivered): void {
     if (delivered.length > 0) this.hooks.onNotifications?.(delivered);
-    if (webhooksQueued > 0) this.hooks.onWebhooksQueued?.();
+    if (webhooksQueued > 0) this.hooks.onWebhooksQueued?.(webhooksQueued);
   }
 
   /**

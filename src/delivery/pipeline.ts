@@ -16,6 +16,8 @@ export interface Pipeline {
   jobs: JobRunner;
   /** Subscribers to stored inbox notifications (realtime). */
   onNotifications: Array<(items: DeliveredNotification[]) => void>;
+  /** Subscribers to webhook deliveries queued by a committed delivery (metrics). */
+  onWebhooksQueued: Array<(count: number) => void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
   const workflows = new WorkflowService(herald);
   const webhooks = new WebhookSender(herald, (workspaceId) => herald.workspaceSecrets.reveal(workspaceId), logger);
   const onNotifications: Pipeline['onNotifications'] = [];
+  const onWebhooksQueued: Pipeline['onWebhooksQueued'] = [];
   // The hooks run after a commit: what they do is best effort (a live update, an early start), and
   // a failure in one must neither fail the request that committed nor skip the other recipients.
   const afterCommit = (what: string, action: () => void): void => {
@@ -39,7 +42,10 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
     onNotifications: (items) => {
       for (const listener of onNotifications) afterCommit('a notification listener', () => listener(items));
     },
-    onWebhooksQueued: () => afterCommit('starting the webhook sender', () => webhooks.kick()),
+    onWebhooksQueued: (count) => {
+      for (const listener of onWebhooksQueued) afterCommit('a webhook listener', () => listener(count));
+      afterCommit('starting the webhook sender', () => webhooks.kick());
+    },
     // Called only after a request commits, by which time `runner` exists.
     onJobQueued: () => afterCommit('starting the job runner', () => runner.kick()),
   });
@@ -51,6 +57,7 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
     webhooks,
     jobs: runner,
     onNotifications,
+    onWebhooksQueued,
     start() {
       webhooks.start();
       runner.start();

@@ -1714,6 +1714,15 @@ function operationalPaths(): Record<string, PathItem> {
         errors: [503],
       }),
     },
+    '/metrics': {
+      get: open('Health', {
+        operationId: 'metrics',
+        summary:
+          'Prometheus metrics of this process (requests by route and status, auth rejections, deliveries, queues, sockets). With HERALD_METRICS_TOKEN set, send it as `Authorization: Bearer <token>`',
+        ok: { mediaType: 'text/plain', schema: str('Prometheus text exposition format 0.0.4.') },
+        errors: [401],
+      }),
+    },
     '/openapi.json': {
       get: open('Health', {
         operationId: 'openapiDocument',

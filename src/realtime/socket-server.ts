@@ -65,6 +65,8 @@ export interface SocketServer extends RealtimeNotifier {
   close(): Promise<void>;
   /** Cross-process fan-out: 'local' without Redis; 'degraded' while Redis is away. */
   health(): { fanOut: 'local' | 'redis' | 'degraded'; droppedEvents: number };
+  /** Clients connected to this process. */
+  connectedClients(): number;
 }
 
 /**
@@ -277,6 +279,10 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
       if (redisClients.length === 0) return { fanOut: 'local', droppedEvents };
       const isUp = redisClients.every((client) => client.status === 'ready');
       return { fanOut: isUp ? 'redis' : 'degraded', droppedEvents };
+    },
+
+    connectedClients() {
+      return io.engine.clientsCount;
     },
 
     disconnectAll() {
