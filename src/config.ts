@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   HERALD_RETENTION: duration('HERALD_RETENTION')
     .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
     .default(30 * 86_400_000),
+  HERALD_JOB_LEASE: duration('HERALD_JOB_LEASE')
+    .refine((ms) => ms >= 5_000, 'HERALD_JOB_LEASE must be at least 5s')
+    .default(60_000),
   HERALD_METRICS_TOKEN: z.string().min(16, 'HERALD_METRICS_TOKEN must be at least 16 characters').optional(),
   HERALD_FEED_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(32),
   HERALD_REDIS_URL: z
@@ -101,6 +104,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
   retentionMs: number;
+  /** A background job claimed by a process that then dies is resumed by another after this long. */
+  jobLeaseMs: number;
   /** When set, `GET /metrics` requires it as a bearer token. */
   metricsToken: string | undefined;
   /** Memory for feed pages and counts served again while the feed is unchanged (0: no cache). */
@@ -148,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     retentionMs: e.HERALD_RETENTION,
+    jobLeaseMs: e.HERALD_JOB_LEASE,
     metricsToken: e.HERALD_METRICS_TOKEN,
     feedCacheBytes: e.HERALD_FEED_CACHE_MB * 1_048_576,
     redisUrl: e.HERALD_REDIS_URL,

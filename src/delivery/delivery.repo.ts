@@ -184,17 +184,30 @@ export async function claimJob(db: Kysely<Database>, engine: Engine, now: number
   });
 }
 
+/** A job's lease passed to another process (it claimed the job after this one's lease ran out). */
+export class JobLeaseLostError extends Error {
+  override name = 'JobLeaseLostError';
+}
+
+/**
+ * Updates a job this process holds. `attempt` is the job's `attempts` when this process claimed
+ * it: every claim counts it up, so it fences out a process whose lease ran out and was taken over
+ * (JobLeaseLostError, and inside a delivery's transaction the delivery rolls back with it).
+ */
 export async function updateJob(
   db: Kysely<Database>,
   id: string,
+  attempt: number,
   patch: { status?: JobRow['status']; payload?: string; run_at?: number; locked_until?: number | null; last_error?: string | null },
   now: number,
 ): Promise<void> {
-  await db
+  const result = await db
     .updateTable('jobs')
     .set({ ...patch, updated_at: now })
     .where('id', '=', id)
-    .execute();
+    .where('attempts', '=', attempt)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new JobLeaseLostError(`job ${id} was taken over by another process`);
 }
 
 export function findJob(db: Kysely<Database>, workspaceId: string, id: string): Promise<JobRow | undefined> {

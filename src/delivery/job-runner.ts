@@ -3,7 +3,7 @@ import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
 import type { WorkflowService } from '../workflows/workflows.service.js';
-import { claimJob, updateJob, type JobRow } from './delivery.repo.js';
+import { claimJob, JobLeaseLostError, updateJob, type JobRow } from './delivery.repo.js';
 import type { DeliveryService, Execution, TriggerRequest } from './delivery.service.js';
 
 /**
@@ -13,7 +13,6 @@ import type { DeliveryService, Execution, TriggerRequest } from './delivery.serv
  */
 
 const POLL_MS = 250;
-const LEASE_MS = 60_000;
 const PAGE_SIZE = 200;
 const MAX_ATTEMPTS = 5;
 
@@ -49,6 +48,8 @@ export class JobRunner {
     private readonly workflows: WorkflowService,
     private readonly lists: ListMembers,
     private readonly log: Logger,
+    /** How long a claimed job is this process's; a crashed process's job is resumed after it. */
+    private readonly leaseMs: number,
   ) {}
 
   start(): void {
@@ -74,7 +75,7 @@ export class JobRunner {
   /** Runs jobs until none is due. */
   async drain(): Promise<void> {
     for (;;) {
-      const job = await claimJob(this.deps.db, this.deps.engine, this.deps.clock.now(), LEASE_MS);
+      const job = await claimJob(this.deps.db, this.deps.engine, this.deps.clock.now(), this.leaseMs);
       if (!job) return;
       await this.run(job);
     }
@@ -92,8 +93,13 @@ export class JobRunner {
       } else {
         throw new Error(`unknown job kind ${job.kind}`);
       }
-      await updateJob(this.deps.db, job.id, { status: 'done', locked_until: null, last_error: null }, this.deps.clock.now());
+      await updateJob(this.deps.db, job.id, job.attempts, { status: 'done', locked_until: null, last_error: null }, this.deps.clock.now());
     } catch (error) {
+      if (error instanceof JobLeaseLostError) {
+        // Another process resumed the job after this one's lease ran out: the job is theirs now.
+        this.log.warn({ jobId: job.id, kind: job.kind }, 'job lease ran out and another process took the job over; stopped here');
+        return;
+      }
       const message = error instanceof AppError ? `${error.code}: ${error.message}` : (error as Error).message;
       const isFinal = job.attempts >= MAX_ATTEMPTS || (error instanceof AppError && error.status < 500);
       this.log.warn(
@@ -104,6 +110,7 @@ export class JobRunner {
       await updateJob(
         this.deps.db,
         job.id,
+        job.attempts,
         isFinal
           ? { status: 'failed', locked_until: null, last_error: message }
           : { status: 'pending', run_at: now + 5_000 * 2 ** job.attempts, locked_until: null, last_error: message },
@@ -132,7 +139,13 @@ export class JobRunner {
       const next = page[page.length - 1] as string;
       await this.delivery.deliver(state.workspace, execution, recipients, async (trx) => {
         const now = this.deps.clock.now();
-        await updateJob(trx, job.id, { payload: JSON.stringify({ ...state, after: next }), locked_until: now + LEASE_MS }, now);
+        await updateJob(
+          trx,
+          job.id,
+          job.attempts,
+          { payload: JSON.stringify({ ...state, after: next }), locked_until: now + this.leaseMs },
+          now,
+        );
       });
       after = next;
     }

@@ -49,7 +49,7 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
     // Called only after a request commits, by which time `runner` exists.
     onJobQueued: () => afterCommit('starting the job runner', () => runner.kick()),
   });
-  const runner = new JobRunner(herald, delivery, workflows, collaborators.lists, logger);
+  const runner = new JobRunner(herald, delivery, workflows, collaborators.lists, logger, herald.config.jobLeaseMs);
   return {
     delivery,
     events: new EventService(herald, users),
