@@ -183,6 +183,12 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   const admin = createAdminGroupDeps(herald);
   registerAdminLifecycle(app, admin);
   adminGroup(app, admin, (group) => {
+    // A credential or setting changed through this process applies here before the answer goes
+    // out; other processes pick it up from the change feed within a poll interval.
+    group.addHook('onSend', async (request, reply) => {
+      if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
+      await feed.catchUp().catch((error: unknown) => request.log.warn({ err: error }, 'could not read the change feed after a change'));
+    });
     registerAdminIdentityRoutes(group, admin);
     registerAdminApiRoutes(group, { herald, delivery: pipeline.delivery });
   });

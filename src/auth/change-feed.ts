@@ -57,6 +57,18 @@ export class ChangeFeed {
     this.#timer.unref();
   }
 
+  /**
+   * Reads the changes now, after any poll under way: a change this process just committed (an
+   * admin API call) takes effect here before its answer is sent, not one poll later.
+   */
+  async catchUp(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => {});
+    this.#running = this.pollOnce().finally(() => {
+      this.#running = undefined;
+    });
+    await this.#running;
+  }
+
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;

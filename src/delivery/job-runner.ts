@@ -77,6 +77,7 @@ export class JobRunner {
     for (;;) {
       const job = await claimJob(this.deps.db, this.deps.engine, this.deps.clock.now(), this.leaseMs);
       if (!job) return;
+      this.log.debug({ jobId: job.id, kind: job.kind, attempt: job.attempts }, 'job claimed');
       await this.run(job);
     }
   }
