@@ -74,16 +74,40 @@ function buildRequest(): AutocannonRequest {
   }
 }
 
+/** One autocannon per server URL, connections spread over them, run side by side; results summed. */
 async function run(seconds: number, request: AutocannonRequest, record: boolean) {
   const latencies: number[] = [];
-  const instance = autocannon({ url: spec.url, connections: spec.connections, duration: seconds, requests: [request] });
-  if (record) {
-    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
-    });
+  const shares = spec.urls.map(
+    (_, i) => Math.floor(spec.connections / spec.urls.length) + (i < spec.connections % spec.urls.length ? 1 : 0),
+  );
+  const results = await Promise.all(
+    spec.urls.map((url, i) => {
+      const instance = autocannon({ url, connections: shares[i] as number, duration: seconds, requests: [request] });
+      if (record) {
+        instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+          if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
+        });
+      }
+      return instance;
+    }),
+  );
+  const statusCodes: Record<string, number> = {};
+  for (const result of results) {
+    for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
   }
-  const result = await instance;
-  return { result, latencies };
+  const sum = (pick: (result: (typeof results)[number]) => number) => results.reduce((total, result) => total + pick(result), 0);
+  return {
+    result: {
+      reqPerSecond: sum((r) => r.requests.average),
+      duration: Math.max(...results.map((r) => r.duration)),
+      total: sum((r) => r.requests.total),
+      non2xx: sum((r) => r.non2xx),
+      errors: sum((r) => r.errors),
+      timeouts: sum((r) => r.timeouts),
+      statusCodes,
+    },
+    latencies,
+  };
 }
 
 const request = buildRequest();
@@ -102,20 +126,17 @@ const reused = reusedTokens - reusedBefore;
 if (reused > 0) invalid.push(`token pool ran out: ${reused} requests reused a token (raise the pool size)`);
 latencies.sort((a, b) => a - b);
 
-const statusCodes: Record<string, number> = {};
-for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
-
 const output: LoadResult = {
-  reqPerSec: result.requests.average,
+  reqPerSec: result.reqPerSecond,
   durationSeconds: result.duration,
-  responses: result.requests.total,
+  responses: result.total,
   p50Ms: percentile(latencies, 0.5),
   p99Ms: percentile(latencies, 0.99),
   maxMs: latencies.at(-1) ?? Number.NaN,
   non2xx: result.non2xx,
   errors: result.errors,
   timeouts: result.timeouts,
-  statusCodes,
+  statusCodes: result.statusCodes,
   invalid,
   notes,
   cpuSeconds,

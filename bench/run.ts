@@ -70,6 +70,10 @@ const selected = new Set<ScenarioName>(
       }),
 );
 const nodes = Number(flags.nodes);
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) {
+  console.error(`--nodes must be a whole number from 1 to 8, not ${flags.nodes}`);
+  process.exit(2);
+}
 const PROFILE_DIR = flags.profile === undefined ? undefined : path.resolve(flags.profile);
 const QUICK = flags.quick;
 const CONNECTIONS = 10;
@@ -189,7 +193,7 @@ function vsHello(r: LoadResult): number {
  * DISTURBED_CPU of a core (a build, a test suite) is repeated, up to MAX_ATTEMPTS runs; the least
  * disturbed one is kept and the table says so when even that one was disturbed.
  */
-async function measure(name: string, server: RunningServer, request: LoadRequest): Promise<LoadResult> {
+async function measure(name: string, server: RunningServer | RunningServer[], request: LoadRequest): Promise<LoadResult> {
   if (isCleaningUp) throw new Error('interrupted');
   let best: LoadResult | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -233,19 +237,20 @@ function formatCodes(result: LoadResult): string {
     .join(' ');
 }
 
-/** One load-generator process; CPU metered over its measured run. */
-async function measureOnce(name: string, server: RunningServer, request: LoadRequest): Promise<LoadResult> {
+/** One load-generator process (against one server or all of a cluster's); CPU metered over its measured run. */
+async function measureOnce(name: string, target: RunningServer | RunningServer[], request: LoadRequest): Promise<LoadResult> {
+  const servers = Array.isArray(target) ? target : [target];
   log(`→ ${name}: ${WARMUP_S} s warm-up + ${DURATION_S} s, ${CONNECTIONS} connections`);
   const extraS = request.kind === 'fresh-token' ? request.poolSize / 5_000 : 0;
-  const databasePort = databasePorts.get(server);
+  const databasePort = databasePorts.get(servers[0] as RunningServer);
   const meter = new CpuMeter(
     Object.fromEntries(running.map((s) => [s.name, s.pid])),
-    databasePort === undefined ? undefined : { pid: server.pid, port: databasePort },
+    databasePort === undefined ? undefined : { pids: servers.map((s) => s.pid), port: databasePort },
   );
   const result = await runChild<LoadResult>(
     group,
     'load.ts',
-    { url: server.url, connections: CONNECTIONS, warmupSeconds: WARMUP_S, durationSeconds: DURATION_S, request },
+    { urls: servers.map((s) => s.url), connections: CONNECTIONS, warmupSeconds: WARMUP_S, durationSeconds: DURATION_S, request },
     workDir,
     (WARMUP_S + DURATION_S + extraS + 60) * 1000,
     (line) => {
@@ -254,11 +259,13 @@ async function measureOnce(name: string, server: RunningServer, request: LoadReq
     },
   );
   const cpu = meter.result(result.cpuSeconds);
-  result.cpu = { herald: cpu?.servers[server.name] ?? null, database: cpu?.database ?? null, foreign: cpu?.foreign ?? null };
+  const heraldShares = servers.map((s) => cpu?.servers[s.name]);
+  const herald = heraldShares.every((share) => share !== undefined) ? heraldShares.reduce<number>((a, b) => a + (b as number), 0) : null;
+  result.cpu = { herald, database: cpu?.database ?? null, foreign: cpu?.foreign ?? null };
   log(
     `  ${Math.round(result.reqPerSec)} req/s, p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms, ` +
       `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts} [${formatCodes(result)}]; ` +
-      `CPU: server ${formatShare(result.cpu.herald)}${result.cpu.database === null ? '' : `, database ${formatShare(result.cpu.database)}`}, load generator ${formatShare(result.cpuSeconds / result.durationSeconds)}, other ${formatShare(result.cpu.foreign)}`,
+      `CPU: server${servers.length > 1 ? `s (${servers.map((s) => formatShare(cpu?.servers[s.name])).join(' + ')})` : ''} ${formatShare(result.cpu.herald)}${result.cpu.database === null ? '' : `, database ${formatShare(result.cpu.database)}`}, load generator ${formatShare(result.cpuSeconds / result.durationSeconds)}, other ${formatShare(result.cpu.foreign)}`,
   );
   for (const note of [...result.invalid, ...result.notes]) log(`  ${note}`);
   return result;
@@ -444,16 +451,41 @@ function clientHeaders(creds: Credentials, token: string): Record<string, string
 
 // ---------- scenarios ----------
 
-async function triggerScenario(label: string, id: string, server: RunningServer, creds: Credentials, minRatio: number): Promise<Row> {
-  const target = `≥ ${minRatio.toFixed(2)}× hello`;
+/** How a scenario's result is judged: the ratio shown, and whether it meets the target (null: reported only). */
+interface Judge {
+  target: string;
+  judge(r: LoadResult): { ratio: string; met: boolean | null };
+}
+
+function vsHelloAtLeast(minRatio: number): Judge {
+  return {
+    target: `≥ ${minRatio.toFixed(2)}× hello`,
+    judge: (r) => {
+      const ratio = vsHello(r);
+      return { ratio: `${ratio.toFixed(2)}× hello`, met: ratio >= minRatio };
+    },
+  };
+}
+
+/** `POST /trigger/` against one server, or spread over a cluster's. */
+async function triggerScenario(
+  label: string,
+  id: string,
+  target: RunningServer | RunningServer[],
+  creds: Credentials,
+  judge: Judge,
+): Promise<Row> {
+  const servers = Array.isArray(target) ? target : [target];
   try {
     const body = JSON.stringify({ workflow: WORKFLOW, recipients: ['bench-check'], data: { order_id: 'check', amount: 1 } });
-    await check(
-      `${server.url}/trigger/`,
-      { method: 'POST', headers: hmacHeaders(creds.workspaceKey, creds.secret, 'POST', '/trigger/', body), body },
-      202,
-    );
-    const r = await measure(label, server, {
+    for (const server of servers) {
+      await check(
+        `${server.url}/trigger/`,
+        { method: 'POST', headers: hmacHeaders(creds.workspaceKey, creds.secret, 'POST', '/trigger/', body), body },
+        202,
+      );
+    }
+    const r = await measure(label, servers, {
       kind: 'trigger',
       workspaceKey: creds.workspaceKey,
       secret: creds.secret,
@@ -461,30 +493,31 @@ async function triggerScenario(label: string, id: string, server: RunningServer,
       recipientPrefix: 'bench-recipient-',
       recipientCount: TRIGGER_RECIPIENTS,
     });
-    const ratio = vsHello(r);
-    return loadRow(id, label, r, `${ratio.toFixed(2)}× hello`, target, ratio >= minRatio);
+    const verdict = judge.judge(r);
+    return loadRow(id, label, r, verdict.ratio, judge.target, verdict.met);
   } catch (error) {
-    return failedRow(id, label, target, error);
+    return failedRow(id, label, judge.target, error);
   }
 }
 
+/** A GET against one server, or spread over a cluster's. */
 async function getScenario(
   label: string,
   id: string,
-  server: RunningServer,
+  target: RunningServer | RunningServer[],
   pathAndQuery: string,
   headers: Record<string, string>,
-  minRatio: number,
+  judge: Judge,
   verify?: (body: unknown) => string | null,
 ): Promise<Row> {
-  const target = `≥ ${minRatio.toFixed(2)}× hello`;
+  const servers = Array.isArray(target) ? target : [target];
   try {
-    await check(`${server.url}${pathAndQuery}`, { headers }, 200, verify);
-    const r = await measure(label, server, { kind: 'static', method: 'GET', path: pathAndQuery, headers });
-    const ratio = vsHello(r);
-    return loadRow(id, label, r, `${ratio.toFixed(2)}× hello`, target, ratio >= minRatio);
+    for (const server of servers) await check(`${server.url}${pathAndQuery}`, { headers }, 200, verify);
+    const r = await measure(label, servers, { kind: 'static', method: 'GET', path: pathAndQuery, headers });
+    const verdict = judge.judge(r);
+    return loadRow(id, label, r, verdict.ratio, judge.target, verdict.met);
   } catch (error) {
-    return failedRow(id, label, target, error);
+    return failedRow(id, label, judge.target, error);
   }
 }
 
@@ -618,15 +651,19 @@ async function sqlitePhases(): Promise<void> {
     const server = await startHerald('sqlite', env);
     try {
       if (selected.has('trigger'))
-        rows.push(await triggerScenario('trigger: `POST /trigger/`, HMAC, 1 recipient, inbox step', 'trigger', server, creds, 0.4));
+        rows.push(
+          await triggerScenario('trigger: `POST /trigger/`, HMAC, 1 recipient, inbox step', 'trigger', server, creds, vsHelloAtLeast(0.4)),
+        );
       const token = tokens.mint(USERS.feed);
       if (selected.has('feed')) {
         const label = 'feed: 20/page, user with 200, same token';
-        rows.push(await getScenario(label, 'feed', server, feedPath(USERS.feed), clientHeaders(creds, token), 0.4, fullFirstPage));
+        rows.push(
+          await getScenario(label, 'feed', server, feedPath(USERS.feed), clientHeaders(creds, token), vsHelloAtLeast(0.4), fullFirstPage),
+        );
       }
       if (selected.has('count')) {
         const label = 'notifications_count, same user and token';
-        rows.push(await getScenario(label, 'count', server, countPath(USERS.feed), clientHeaders(creds, token), 0.5));
+        rows.push(await getScenario(label, 'count', server, countPath(USERS.feed), clientHeaders(creds, token), vsHelloAtLeast(0.5)));
       }
       if (selected.has('feed-fresh')) rows.push(await freshTokenScenario(server, creds));
       if (selected.has('realtime')) rows.push(await realtimeScenario(server, creds));
@@ -769,24 +806,61 @@ async function postgresPhase(): Promise<void> {
   log(`  seeded ${seeded.rows} notifications in ${seeded.seconds.toFixed(1)} s`);
   const server = await startHerald('postgres', env);
   databasePorts.set(server, Number(new URL(PG_URL).port || 5432));
+  const token = new Tokens(creds.signingPem, creds.signingKid).mint(USERS.feed);
+  const headers = clientHeaders(creds, token);
+  let single: { trigger?: LoadResult | undefined; feed?: LoadResult | undefined };
   try {
-    rows.push(await triggerScenario('PG trigger: `POST /trigger/`, HMAC, 1 recipient', 'pg-trigger', server, creds, 0.25));
-    const token = new Tokens(creds.signingPem, creds.signingKid).mint(USERS.feed);
-    const headers = clientHeaders(creds, token);
+    rows.push(await triggerScenario('PG trigger: `POST /trigger/`, HMAC, 1 recipient', 'pg-trigger', server, creds, vsHelloAtLeast(0.25)));
+    const feedLabel = 'PG feed: 20/page, user with 200, same token';
+    rows.push(await getScenario(feedLabel, 'pg-feed', server, feedPath(USERS.feed), headers, vsHelloAtLeast(0.25), fullFirstPage));
+    rows.push(await getScenario('PG notifications_count', 'pg-count', server, countPath(USERS.feed), headers, vsHelloAtLeast(0.25)));
+    const resultOf = (id: string) => rows.find((row) => row.id === id)?.detail as LoadResult | undefined;
+    single = { trigger: resultOf('pg-trigger'), feed: resultOf('pg-feed') };
+  } finally {
+    await stopHerald(server);
+  }
+  if (nodes > 1) await clusterPhase(env, creds, headers, single);
+}
+
+/**
+ * `--nodes N`: N Herald processes on the same PostgreSQL schema (and Redis, as a cluster runs),
+ * the load generator's connections spread over them. Reported against one node's figures from the
+ * same run; on a 2-core machine the processes share the cores with PostgreSQL and the load
+ * generator, so the CPU column says where the time went rather than the req/s scaling.
+ */
+async function clusterPhase(
+  env: Record<string, string>,
+  creds: Credentials,
+  headers: Record<string, string>,
+  single: { trigger?: LoadResult | undefined; feed?: LoadResult | undefined },
+): Promise<void> {
+  const redisUrl = process.env['HERALD_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const clusterEnv = { ...env, HERALD_REDIS_URL: redisUrl };
+  const servers: RunningServer[] = [];
+  try {
+    for (let i = 1; i <= nodes; i++) {
+      const server = await startHerald(`postgres-node${i}`, clusterEnv);
+      databasePorts.set(server, Number(new URL(PG_URL).port || 5432));
+      servers.push(server);
+    }
+    const vsOneNode = (one: LoadResult | undefined): Judge => ({
+      target: 'report (1 node in this run)',
+      judge: (r) => ({ ratio: one && isValid(one) ? `${(r.reqPerSec / one.reqPerSec).toFixed(2)}× 1 node` : '—', met: null }),
+    });
+    rows.push(await triggerScenario(`PG trigger, ${nodes} nodes`, 'pg-trigger-nodes', servers, creds, vsOneNode(single.trigger)));
     rows.push(
       await getScenario(
-        'PG feed: 20/page, user with 200, same token',
-        'pg-feed',
-        server,
+        `PG feed, ${nodes} nodes`,
+        'pg-feed-nodes',
+        servers,
         feedPath(USERS.feed),
         headers,
-        0.25,
+        vsOneNode(single.feed),
         fullFirstPage,
       ),
     );
-    rows.push(await getScenario('PG notifications_count', 'pg-count', server, countPath(USERS.feed), headers, 0.25));
   } finally {
-    await stopHerald(server);
+    for (const server of servers) await stopHerald(server);
   }
 }
 
@@ -937,7 +1011,7 @@ async function main(): Promise<void> {
   log(`Herald bench (${QUICK ? 'quick' : 'full'}): ${info.cpuModel}, ${info.cores} cores, node ${info.node}; temp dir ${workDir}`);
   if (PROFILE_DIR)
     notes.push(`profiled run (Herald under --cpu-prof, profiles in ${PROFILE_DIR}): numbers are lower than without profiling`);
-  if (nodes !== 1) notes.push(`--nodes ${flags.nodes}: multi-node runs are not built yet; ran one node`);
+  if (nodes > 1 && !selected.has('pg')) notes.push(`--nodes ${flags.nodes}: multi-node runs are PostgreSQL runs; add pg to --only`);
 
   hello = await measureHello('hello (bare Fastify 5, logger off)');
   rows.push(loadRow('hello', 'hello: bare Fastify 5 `GET /hello`', hello, '1.00×', 'baseline', null));
@@ -960,19 +1034,6 @@ async function main(): Promise<void> {
       null,
     ),
   );
-  if (nodes !== 1)
-    rows.push({
-      id: 'nodes',
-      scenario: `--nodes ${flags.nodes}`,
-      reqPerSec: null,
-      p50Ms: null,
-      p99Ms: null,
-      problems: null,
-      ratio: '—',
-      target: 'not built yet',
-      met: null,
-    });
-
   const file = writeResults(startedAt);
   console.log(
     `\n## Herald bench — ${startedAt.toISOString().slice(0, 10)} (${QUICK ? `--quick: ${WARMUP_S} s warm-up + ${DURATION_S} s` : `${WARMUP_S} s warm-up + ${DURATION_S} s`} per scenario, ${CONNECTIONS} keep-alive connections)\n`,

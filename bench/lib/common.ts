@@ -77,7 +77,8 @@ export type LoadRequest =
     };
 
 export interface LoadSpec {
-  url: string;
+  /** One server, or several (a cluster): connections are spread over them round-robin. */
+  urls: string[];
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;

@@ -138,20 +138,24 @@ export class CpuMeter {
   #servers: Record<string, [number | null, number | null]> = {};
   #database = new Map<number, [number | null, number | null]>();
 
-  /** `database`: the server whose PostgreSQL backends to meter, and the database port. */
+  /** `database`: the servers whose PostgreSQL backends to meter, and the database port. */
   constructor(
     private readonly pids: Record<string, number>,
-    private readonly database?: { pid: number; port: number },
+    private readonly database?: { pids: number[]; port: number },
   ) {}
+
+  #databaseBackends(): number[] {
+    if (!this.database) return [];
+    const { port } = this.database;
+    return [...new Set(this.database.pids.flatMap((pid) => databaseProcesses(pid, port)))];
+  }
 
   start(): void {
     this.#startedAt = performance.now();
     this.#busy[0] = systemBusySeconds();
     this.#own[0] = ownCpuSeconds();
     for (const [name, pid] of Object.entries(this.pids)) this.#servers[name] = [processCpuSeconds(pid), null];
-    if (this.database) {
-      for (const pid of databaseProcesses(this.database.pid, this.database.port)) this.#database.set(pid, [processCpuSeconds(pid), null]);
-    }
+    for (const pid of this.#databaseBackends()) this.#database.set(pid, [processCpuSeconds(pid), null]);
   }
 
   stop(): void {
@@ -162,13 +166,11 @@ export class CpuMeter {
       const entry = this.#servers[name];
       if (entry) entry[1] = processCpuSeconds(pid);
     }
-    if (this.database) {
-      // A backend that appeared during the run counts from zero.
-      for (const pid of databaseProcesses(this.database.pid, this.database.port)) {
-        const entry = this.#database.get(pid) ?? [0, null];
-        entry[1] = processCpuSeconds(pid);
-        this.#database.set(pid, entry);
-      }
+    // A backend that appeared during the run counts from zero.
+    for (const pid of this.#databaseBackends()) {
+      const entry = this.#database.get(pid) ?? [0, null];
+      entry[1] = processCpuSeconds(pid);
+      this.#database.set(pid, entry);
     }
   }
 
