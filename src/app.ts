@@ -13,6 +13,7 @@ import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerOpenApiRoute } from './openapi/openapi.js';
 import { FeedCache } from './inbox/feed-cache.js';
+import { forgetCachedWorkflows } from './workflows/workflows.service.js';
 import { Metrics, registerMetrics } from './metrics/metrics.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
@@ -94,7 +95,16 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     await realtime.close();
   });
-  const feed = new ChangeFeed(herald.db, herald.clock, herald.config.invalidationPollMs, () => cache.invalidateAll(), logger);
+  const feed = new ChangeFeed(
+    herald.db,
+    herald.clock,
+    herald.config.invalidationPollMs,
+    () => {
+      cache.invalidateAll();
+      forgetCachedWorkflows();
+    },
+    logger,
+  );
   let flushTimer: NodeJS.Timeout | undefined;
   const preferences = new PreferenceService(herald);
   const lists = new ListService(herald);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { openHerald } from '../src/runtime.js';
@@ -122,6 +125,63 @@ for (const engine of enginesUnderTest()) {
       for (const s of servers) assert.equal((await call(newToken)(s)).status, 200);
       await assertPropagates(servers, call(oldToken), () => heraldJson(['signing-key', 'revoke', 'staging', oldKey.kid], t.env), 401);
       for (const s of servers) assert.equal((await call(newToken)(s)).status, 200, 'the other signing key keeps working');
+    });
+
+    test('a workflow changed through the CLI is what every server renders within 1 s', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'herald-wf-'));
+      const file = path.join(dir, 'workflow.json');
+      const apply = async (header: string) => {
+        writeFileSync(
+          file,
+          JSON.stringify({ slug: 'propagated', category: 'transactional', steps: [{ type: 'inbox', template: { header, text: 'x' } }] }),
+        );
+        await heraldJson(['workflow', 'apply', 'staging', file], t.env);
+      };
+      const { workspace_key, workspace_secret } = await heraldJson<{ workspace_key: string; workspace_secret: string }>(
+        ['workspace', 'secret', 'staging'],
+        t.env,
+      );
+      const reader = await openHerald(t.config);
+      const headerRenderedBy = async (server: RunningServer): Promise<unknown> => {
+        const body = JSON.stringify({ workflow: 'propagated', recipients: ['propagation-user'], data: {} });
+        const response = await fetch(`${server.url}/trigger/`, {
+          method: 'POST',
+          headers: hmacHeaders(workspace_key, workspace_secret, 'POST', '/trigger/', body),
+          body,
+        });
+        assert.equal(response.status, 202);
+        const { message_id } = (await response.json()) as { message_id: string };
+        const row = await reader.db
+          .selectFrom('notifications')
+          .select('content')
+          .where('execution_id', '=', message_id)
+          .executeTakeFirstOrThrow();
+        return (JSON.parse(row.content) as { message: { header: unknown } }).message.header;
+      };
+      try {
+        await apply('Version one');
+        await new Promise((resolve) => setTimeout(resolve, PROPAGATION_LIMIT_MS));
+        for (const server of servers)
+          assert.equal(await headerRenderedBy(server), 'Version one', 'precondition: each server rendered (and kept) v1');
+        await apply('Version two');
+        const changedAt = Date.now();
+        for (const server of servers) {
+          let header: unknown;
+          while (Date.now() - changedAt <= PROPAGATION_LIMIT_MS) {
+            header = await headerRenderedBy(server);
+            if (header === 'Version two') break;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+          assert.equal(
+            header,
+            'Version two',
+            `server ${server.url} still rendered the old workflow ${PROPAGATION_LIMIT_MS} ms after the change`,
+          );
+        }
+      } finally {
+        await reader.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('enhanced security mode turned on', async () => {

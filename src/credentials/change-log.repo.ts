@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-export type ChangedEntity = 'workspace' | 'workspace_secret' | 'api_key' | 'public_key' | 'signing_key';
+export type ChangedEntity = 'workspace' | 'workspace_secret' | 'api_key' | 'public_key' | 'signing_key' | 'workflow';
 
 /** Written in the same transaction as the change it announces, so no process can miss it. */
 export async function recordChange(

@@ -67,8 +67,13 @@ export class UserService {
    */
   async mutate(trx: Kysely<Database>, workspaceId: string, distinctId: string, mutate: (profile: Profile) => void): Promise<UserRow> {
     const now = this.deps.clock.now();
-    await ensureUser(trx, workspaceId, distinctId, now);
-    const row = await findUserForUpdate(trx, this.deps.engine, workspaceId, distinctId);
+    // Most users exist already: one locking read then. A new one is inserted (a concurrent insert
+    // of the same user is no error) and read again.
+    let row = await findUserForUpdate(trx, this.deps.engine, workspaceId, distinctId);
+    if (!row) {
+      await ensureUser(trx, workspaceId, distinctId, now);
+      row = await findUserForUpdate(trx, this.deps.engine, workspaceId, distinctId);
+    }
     if (!row) throw new AppError('INTERNAL', 'user vanished during an update');
     const profile = profileOf(row);
     mutate(profile);

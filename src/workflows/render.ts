@@ -20,6 +20,8 @@ export class TemplateError extends Error {
 }
 
 export function renderText(source: string, context: JsonObject): string {
+  // Handlebars only reads `{{`: text without one renders as itself (a button label, a fixed URL).
+  if (!source.includes('{{')) return source;
   let template = compiled.get(source);
   if (!template) {
     try {

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import { recordChange } from '../credentials/change-log.repo.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { parseJsonArray } from '../lib/json.js';
@@ -25,6 +27,26 @@ function toWorkflow(row: WorkflowRow): Workflow {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/**
+ * Workflows as triggers read them, kept in memory for every WorkflowService of this process (a
+ * trigger reads its workflow on every call; workflows change rarely). A change made in this
+ * process clears them at once; a change made by another process (the CLI, another server) is
+ * announced in change_log and clears them when the change feed sees it (HERALD_INVALIDATION_POLL_MS).
+ * `generation` keeps a read that raced with a change from storing what it read before the change.
+ */
+const cached = new LRUCache<string, Workflow>({ max: 10_000 });
+let generation = 0;
+
+function cacheKey(workspaceId: string, slug: string): string {
+  return `${workspaceId}\u0000${slug}`;
+}
+
+/** Drops every cached workflow (the change feed calls this when another process changed something). */
+export function forgetCachedWorkflows(): void {
+  generation += 1;
+  cached.clear();
 }
 
 export class WorkflowService {
@@ -54,7 +76,7 @@ export class WorkflowService {
     const slugs = new Set(valid.map((d) => d.slug));
     if (slugs.size !== valid.length) throw new AppError('VALIDATION_FAILED', 'the same workflow slug appears twice');
     const now = this.deps.clock.now();
-    return this.deps.db.transaction().execute(async (trx) => {
+    const applied = await this.deps.db.transaction().execute(async (trx) => {
       const out: Workflow[] = [];
       for (const d of valid) {
         const existing = await findWorkflow(trx, workspaceId, d.slug);
@@ -68,16 +90,26 @@ export class WorkflowService {
           updated_at: now,
         };
         await upsertWorkflow(trx, row);
+        await recordChange(trx, { workspaceId, entity: 'workflow', entityId: d.slug, at: now });
         out.push(toWorkflow(row));
       }
       return out;
     });
+    forgetCachedWorkflows();
+    return applied;
   }
 
   /** `db`: a transaction to read in (a delivery's), else the service's database. */
   async find(workspaceId: string, slug: string, db: Kysely<Database> = this.deps.db): Promise<Workflow | undefined> {
+    const key = cacheKey(workspaceId, slug);
+    const hit = cached.get(key);
+    if (hit) return hit;
+    const readAt = generation;
     const row = await findWorkflow(db, workspaceId, slug);
-    return row ? toWorkflow(row) : undefined;
+    if (!row) return undefined;
+    const workflow = toWorkflow(row);
+    if (readAt === generation) cached.set(key, workflow);
+    return workflow;
   }
 
   async get(workspaceId: string, slug: string, db: Kysely<Database> = this.deps.db): Promise<Workflow> {
@@ -96,6 +128,12 @@ export class WorkflowService {
   }
 
   async delete(workspaceId: string, slug: string): Promise<void> {
-    if ((await deleteWorkflow(this.deps.db, workspaceId, slug)) === 0) throw new AppError('NOT_FOUND', `workflow "${slug}" not found`);
+    const deleted = await this.deps.db.transaction().execute(async (trx) => {
+      const count = await deleteWorkflow(trx, workspaceId, slug);
+      if (count > 0) await recordChange(trx, { workspaceId, entity: 'workflow', entityId: slug, at: this.deps.clock.now() });
+      return count;
+    });
+    forgetCachedWorkflows();
+    if (deleted === 0) throw new AppError('NOT_FOUND', `workflow "${slug}" not found`);
   }
 }
