@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { lockDataDir } from './db/data-dir-lock.js';
 import { createLogger } from './logger.js';
 import { openHerald } from './runtime.js';
 
@@ -12,6 +13,9 @@ export async function serve(config: Config): Promise<void> {
   process.on('unhandledRejection', (reason: unknown) => {
     logger.error({ err: reason }, 'unhandled promise rejection (a bug: please report it); the server keeps running');
   });
+  // Before the database is opened: a second server on one SQLite directory stops here, untouched.
+  const lock = config.engine === 'sqlite' ? lockDataDir(config.dataDir) : undefined;
+  process.once('exit', () => lock?.release());
   const herald = await openHerald(config, { logger, backgroundCheckpoints: true });
   const app = buildApp({ herald, logger });
   let isClosing = false;
