@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { killWithTestProcess } from './children.js';
 import { ROOT } from './cli.js';
 
 export interface RunningServer {
@@ -9,20 +10,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-// Servers still running when this test process ends — a failed assertion before stop(), or the
-// runner cancelling the file — are killed with it rather than left behind.
-const live = new Set<ChildProcess>();
-function killLive(): void {
-  for (const child of live) child.kill('SIGKILL');
-}
-process.once('exit', killLive);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    killLive();
-    process.exit(1);
-  });
-}
-
 /** Starts the real server (`node dist/main.js`, what `npm start` runs) on a free port. */
 export function startServer(env: Record<string, string>): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
@@ -30,8 +17,7 @@ export function startServer(env: Record<string, string>): Promise<RunningServer>
       env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
+    killWithTestProcess(child);
     let output = '';
     let isSettled = false;
     const timer = setTimeout(() => fail(new Error(`server did not start within 15 s:\n${output}`)), 15_000);

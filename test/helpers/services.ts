@@ -1,5 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer } from 'node:net';
+import { killWithTestProcess } from './children.js';
 import type { RunningServer } from './server.js';
 
 /** A TCP port nobody listens on right now (the kernel's pick). */
@@ -42,6 +46,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = proc;
+      killWithTestProcess(proc);
       let output = '';
       const timer = setTimeout(() => {
         proc.kill('SIGKILL');
@@ -105,4 +110,104 @@ export function outputMatches(server: RunningServer, pattern: RegExp, timeoutMs 
     server.process.on('exit', check);
     check();
   });
+}
+
+export interface OwnPostgres {
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth). */
+  url: string;
+  port: number;
+  /** Fast shutdown (SIGINT): sessions are ended, then the server stops. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** The PostgreSQL server binaries of the machine (Debian: /usr/lib/postgresql/<version>/bin), if any. */
+export function postgresBinaries(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const version of versions) {
+    const bin = path.join(root, version, 'bin');
+    if (existsSync(path.join(bin, 'initdb')) && existsSync(path.join(bin, 'postgres'))) return bin;
+  }
+  return undefined;
+}
+
+/**
+ * A PostgreSQL cluster of the test's own (initdb into a temporary directory, a spare port, trust
+ * auth), never the shared one, so the test can stop it. Runs as the `postgres` user when the test
+ * runs as root (PostgreSQL refuses root). The server is a child of the test process, so it dies
+ * with it.
+ */
+export async function startOwnPostgres(): Promise<OwnPostgres> {
+  const bin = postgresBinaries();
+  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-pg-'));
+  const owner = process.getuid?.() === 0 ? userIds('postgres') : undefined;
+  if (owner) chownSync(dataDir, owner.uid, owner.gid);
+  const init = spawnSync(path.join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'], {
+    encoding: 'utf8',
+    ...(owner ?? {}),
+  });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  let child: ChildProcess | undefined;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const proc = spawn(
+        path.join(bin, 'postgres'),
+        ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+        { stdio: ['ignore', 'pipe', 'pipe'], ...(owner ?? {}) },
+      );
+      child = proc;
+      killWithTestProcess(proc);
+      let output = '';
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`postgres did not start within 30 s:\n${output}`));
+      }, 30_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('database system is ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      proc.stdout?.on('data', onData);
+      proc.stderr?.on('data', onData);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`postgres exited with ${code}:\n${output}`));
+      });
+    });
+  const stop = async () => {
+    if (!child) return;
+    const running = child;
+    child = undefined;
+    running.kill('SIGINT');
+    await exited(running);
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    start,
+    async destroy() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function userIds(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${name}:`));
+  const [, , uid, gid] = (line ?? '').split(':');
+  if (uid === undefined || gid === undefined) throw new Error(`no user ${name} to run PostgreSQL as`);
+  return { uid: Number(uid), gid: Number(gid) };
 }
