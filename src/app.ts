@@ -131,7 +131,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   });
   pipeline.onNotifications.push((items) => metrics.delivered('inbox', items.length));
   pipeline.onWebhooksQueued.push((count) => metrics.delivered('webhook', count));
-  const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs }, logger);
+  const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs, auditRetentionMs: herald.config.auditRetentionMs }, logger);
   app.addHook('onReady', async () => {
     await feed.start();
     pipeline.start();

@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   HERALD_RETENTION: duration('HERALD_RETENTION')
     .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
     .default(30 * 86_400_000),
+  HERALD_AUDIT_RETENTION: duration('HERALD_AUDIT_RETENTION')
+    .refine((ms) => ms >= 30 * 86_400_000, 'HERALD_AUDIT_RETENTION must be at least 30d')
+    .default(365 * 86_400_000),
   HERALD_JOB_LEASE: duration('HERALD_JOB_LEASE')
     .refine((ms) => ms >= 5_000, 'HERALD_JOB_LEASE must be at least 5s')
     .default(60_000),
@@ -104,6 +107,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
   retentionMs: number;
+  /** Audit log entries are deleted after this long (never before 30 days: the database refuses). */
+  auditRetentionMs: number;
   /** A background job claimed by a process that then dies is resumed by another after this long. */
   jobLeaseMs: number;
   /** When set, `GET /metrics` requires it as a bearer token. */
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     retentionMs: e.HERALD_RETENTION,
+    auditRetentionMs: e.HERALD_AUDIT_RETENTION,
     jobLeaseMs: e.HERALD_JOB_LEASE,
     metricsToken: e.HERALD_METRICS_TOKEN,
     feedCacheBytes: e.HERALD_FEED_CACHE_MB * 1_048_576,

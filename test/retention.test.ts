@@ -107,8 +107,14 @@ for (const engine of enginesUnderTest()) {
         .values([key('idem-old', NOW - 2 * DAY_MS), key('idem-new', NOW - 3_600_000)])
         .execute();
 
-      const sweeper = new RetentionSweeper(db, engine, fixedClock(NOW), { retentionMs: 30 * DAY_MS }, pino({ level: 'silent' }));
-      assert.deepEqual(await sweeper.sweep(), { idempotencyKeys: 1, jobs: 2, webhooks: 1, events: 1, executions: 1 });
+      const sweeper = new RetentionSweeper(
+        db,
+        engine,
+        fixedClock(NOW),
+        { retentionMs: 30 * DAY_MS, auditRetentionMs: 365 * DAY_MS },
+        pino({ level: 'silent' }),
+      );
+      assert.deepEqual(await sweeper.sweep(), { idempotencyKeys: 1, jobs: 2, webhooks: 1, events: 1, executions: 1, auditLog: 0 });
 
       const ids = async (table: 'jobs' | 'webhook_outbox' | 'events' | 'executions') =>
         (await db.selectFrom(table).select('id').orderBy('id').execute()).map((row) => row.id);
@@ -121,7 +127,54 @@ for (const engine of enginesUnderTest()) {
         ['idem-new'],
       );
       // Nothing left to do: a second sweep deletes nothing.
-      assert.deepEqual(await sweeper.sweep(), { idempotencyKeys: 0, jobs: 0, webhooks: 0, events: 0, executions: 0 });
+      assert.deepEqual(await sweeper.sweep(), { idempotencyKeys: 0, jobs: 0, webhooks: 0, events: 0, executions: 0, auditLog: 0 });
+    });
+
+    test('the audit log ages out after its own retention; the database refuses to delete recent entries', async () => {
+      const db = herald.db;
+      // The database's 30-day floor reads the real clock, so these ages are from now.
+      const now = Date.now();
+      const entry = (action: string, at: number) => ({
+        created_at: at,
+        workspace_id: ws,
+        actor_type: 'cli' as const,
+        actor_id: null,
+        actor_label: 'retention test',
+        action,
+        target_type: null,
+        target_id: null,
+        ip: null,
+        details: '{}',
+      });
+      await db
+        .insertInto('audit_log')
+        .values([entry('test.ancient', now - 400 * DAY_MS), entry('test.older', now - 100 * DAY_MS), entry('test.recent', now - DAY_MS)])
+        .execute();
+      const actions = async () =>
+        (await db.selectFrom('audit_log').select('action').where('action', 'like', 'test.%').orderBy('created_at').execute()).map(
+          (row) => row.action,
+        );
+      const sweep = (auditRetentionMs: number) =>
+        new RetentionSweeper(
+          db,
+          engine,
+          fixedClock(now),
+          { retentionMs: 30 * DAY_MS, auditRetentionMs },
+          pino({ level: 'silent' }),
+        ).sweep();
+
+      assert.equal((await sweep(365 * DAY_MS)).auditLog, 1);
+      assert.deepEqual(await actions(), ['test.older', 'test.recent']);
+      assert.equal((await sweep(30 * DAY_MS)).auditLog, 1);
+      assert.deepEqual(await actions(), ['test.recent']);
+
+      // Neither a hand-written delete of a recent entry nor any update gets through.
+      await assert.rejects(db.deleteFrom('audit_log').where('action', '=', 'test.recent').execute(), /append-only/);
+      await assert.rejects(
+        db.updateTable('audit_log').set({ action: 'test.rewritten' }).where('action', '=', 'test.recent').execute(),
+        /append-only/,
+      );
+      assert.deepEqual(await actions(), ['test.recent']);
     });
   });
 }

@@ -8,6 +8,7 @@ import { logsMigration } from './migrations/0005-logs.js';
 import { inboxCountsMigration } from './migrations/0006-inbox-counts.js';
 import { requestLogBudgetsMigration } from './migrations/0007-request-log-budgets.js';
 import { inboxVersionsMigration } from './migrations/0008-inbox-versions.js';
+import { auditRetentionMigration } from './migrations/0009-audit-retention.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -21,6 +22,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0006-inbox-counts': inboxCountsMigration(),
     '0007-request-log-budgets': requestLogBudgetsMigration(),
     '0008-inbox-versions': inboxVersionsMigration(engine),
+    '0009-audit-retention': auditRetentionMigration(engine),
   };
 }
 

@@ -14,8 +14,10 @@ import type { Clock } from '../lib/clock.js';
  *   webhook_outbox     sent or failed, likewise (the message log keeps each delivery's status)
  *   events             recorded longer ago than the retention ($insert_id deduplication spans it)
  *   executions         likewise
+ *   audit_log          older than its own retention (a year by default; the database refuses to
+ *                      delete entries younger than 30 days, whatever the setting)
  *
- * Notifications, messages, users and the audit log are not touched. Deletes go in bounded batches
+ * Notifications, messages and users are not touched. Deletes go in bounded batches
  * so no statement holds locks for long; with PostgreSQL one process at a time sweeps (an advisory
  * lock), the others skip that round.
  */
@@ -27,11 +29,13 @@ const BATCH_ROWS = 5_000;
 export interface RetentionOptions {
   /** Age after which finished jobs and webhook attempts, events and executions go. */
   retentionMs: number;
+  /** Age after which audit log entries go. */
+  auditRetentionMs: number;
 }
 
-export type SweepCounts = Record<'idempotencyKeys' | 'jobs' | 'webhooks' | 'events' | 'executions', number>;
+export type SweepCounts = Record<'idempotencyKeys' | 'jobs' | 'webhooks' | 'events' | 'executions' | 'auditLog', number>;
 
-type PrunableTable = 'idempotency_keys' | 'jobs' | 'webhook_outbox' | 'events' | 'executions';
+type PrunableTable = 'idempotency_keys' | 'jobs' | 'webhook_outbox' | 'events' | 'executions' | 'audit_log';
 
 export class RetentionSweeper {
   #timers: NodeJS.Timeout[] = [];
@@ -73,7 +77,7 @@ export class RetentionSweeper {
 
   /** One sweep now; returns how many rows of each kind went (all zero when another process holds the sweep). */
   async sweep(): Promise<SweepCounts> {
-    const counts: SweepCounts = { idempotencyKeys: 0, jobs: 0, webhooks: 0, events: 0, executions: 0 };
+    const counts: SweepCounts = { idempotencyKeys: 0, jobs: 0, webhooks: 0, events: 0, executions: 0, auditLog: 0 };
     if (this.engine === 'postgres') {
       // Session-level lock on one pooled connection, held for the whole sweep.
       return this.db.connection().execute(async (conn) => {
@@ -97,6 +101,7 @@ export class RetentionSweeper {
     counts.webhooks = await this.#prune(db, 'webhook_outbox', 'updated_at', before, ['sent', 'failed']);
     counts.events = await this.#prune(db, 'events', 'created_at', before);
     counts.executions = await this.#prune(db, 'executions', 'created_at', before);
+    counts.auditLog = await this.#prune(db, 'audit_log', 'created_at', now - this.options.auditRetentionMs);
     return counts;
   }
 
