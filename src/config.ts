@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './lib/duration.js';
@@ -51,6 +52,19 @@ const EnvSchema = z.object({
   HERALD_RETENTION: duration('HERALD_RETENTION')
     .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
     .default(30 * 86_400_000),
+  HERALD_WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    )
+    .refine(
+      (entries) => entries.every((entry) => !entry.includes('/') || isIP(entry.split('/')[0] ?? '') !== 0),
+      'HERALD_WEBHOOK_ALLOWED_HOSTS: a range must be an IP address with a prefix, e.g. 10.0.0.0/8',
+    )
+    .default([]),
   HERALD_AUDIT_RETENTION: duration('HERALD_AUDIT_RETENTION')
     .refine((ms) => ms >= 30 * 86_400_000, 'HERALD_AUDIT_RETENTION must be at least 30d')
     .default(365 * 86_400_000),
@@ -107,6 +121,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
   retentionMs: number;
+  /** Host names, addresses and CIDR ranges webhooks may reach although private or loopback. */
+  webhookAllowedHosts: string[];
   /** Audit log entries are deleted after this long (never before 30 days: the database refuses). */
   auditRetentionMs: number;
   /** A background job claimed by a process that then dies is resumed by another after this long. */
@@ -158,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     retentionMs: e.HERALD_RETENTION,
+    webhookAllowedHosts: e.HERALD_WEBHOOK_ALLOWED_HOSTS,
     auditRetentionMs: e.HERALD_AUDIT_RETENTION,
     jobLeaseMs: e.HERALD_JOB_LEASE,
     metricsToken: e.HERALD_METRICS_TOKEN,

@@ -4,6 +4,7 @@ import type { Herald } from '../runtime.js';
 import { UserService } from '../users/users.service.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
 import { GroupCommit } from '../db/group-commit.js';
+import { WebhookTargetPolicy } from './webhook-target.js';
 import { DeliveryService, type DeliveredNotification, type DeliveryGate } from './delivery.service.js';
 import { JobRunner, type ListMembers } from './job-runner.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -26,7 +27,12 @@ export interface Pipeline {
 export function createPipeline(herald: Herald, logger: Logger, collaborators: { gate: DeliveryGate; lists: ListMembers }): Pipeline {
   const users = new UserService(herald);
   const workflows = new WorkflowService(herald);
-  const webhooks = new WebhookSender(herald, (workspaceId) => herald.workspaceSecrets.reveal(workspaceId), logger);
+  const webhooks = new WebhookSender(
+    herald,
+    (workspaceId) => herald.workspaceSecrets.reveal(workspaceId),
+    logger,
+    new WebhookTargetPolicy(herald.config.webhookAllowedHosts),
+  );
   const onNotifications: Pipeline['onNotifications'] = [];
   const onWebhooksQueued: Pipeline['onWebhooksQueued'] = [];
   // The hooks run after a commit: what they do is best effort (a live update, an early start), and

@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import { isPlainObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
 import { claimDueWebhooks, finishWebhook, type WebhookRow } from './delivery.repo.js';
+import { postWebhook, type WebhookTargetPolicy } from './webhook-target.js';
 
 /**
  * Sends queued webhook steps. Each POST is signed so the receiver can check it came from Herald:
  *   x-herald-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(workspace secret, "<t>.<raw body>")>
  * Failures are retried with exponential backoff (10 s, 20 s, … capped at 1 h) up to MAX_ATTEMPTS.
+ * Targets on private, loopback and link-local addresses are refused (src/delivery/webhook-target.ts).
  */
 
 export const MAX_ATTEMPTS = 8;
@@ -34,6 +36,7 @@ export class WebhookSender {
     private readonly deps: ServiceDeps,
     private readonly secretFor: (workspaceId: string) => Promise<string>,
     private readonly log: Logger,
+    private readonly targets: WebhookTargetPolicy,
   ) {}
 
   start(): void {
@@ -73,9 +76,9 @@ export class WebhookSender {
     try {
       const secret = await this.secretFor(row.workspace_id);
       const timestampS = Math.floor(this.deps.clock.now() / 1000);
-      const response = await fetch(row.url, {
-        method: 'POST',
-        headers: {
+      const status = await postWebhook(
+        row.url,
+        {
           ...headers,
           'content-type': 'application/json',
           'user-agent': 'Herald-Webhook/1',
@@ -83,13 +86,13 @@ export class WebhookSender {
           'x-herald-signature': signWebhook(secret, timestampS, body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      if (response.status < 200 || response.status >= 300) error = `HTTP ${response.status}`;
+        this.targets,
+        TIMEOUT_MS,
+      );
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (failure) {
-      error = (failure as Error).name === 'TimeoutError' ? `timed out after ${TIMEOUT_MS / 1000} s` : (failure as Error).message;
+      const name = (failure as Error).name;
+      error = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${TIMEOUT_MS / 1000} s` : (failure as Error).message;
     }
     const now = this.deps.clock.now();
     const isDone = error === null;

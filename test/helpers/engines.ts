@@ -30,7 +30,8 @@ export interface TestEnv {
 
 export async function createTestEnv(engine: Engine, extra: Record<string, string> = {}): Promise<TestEnv> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-test-'));
-  const env: Record<string, string> = { HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra };
+  // Tests' webhook receivers listen on loopback, which webhooks may not reach unless allowed.
+  const env: Record<string, string> = { HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', HERALD_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', ...extra };
   let schema: string | undefined;
   if (engine === 'postgres') {
     schema = `herald_t_${randomBytes(6).toString('hex')}`;
