@@ -50,6 +50,14 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: herald.config.bodyLimitBytes,
+    // Behind a load balancer: request.ip (login throttle, audit log) is the client it forwarded for.
+    trustProxy:
+      typeof herald.config.trustProxy === 'number'
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(herald.config.trustProxy)
+        : herald.config.trustProxy,
     genReqId: () => newSequentialId('request'),
     // Two info lines per request cost more than the rest of a cached read; LOG_LEVEL=debug brings them back.
     logController: new LogController({ disableRequestLogging: true }),
@@ -131,7 +139,13 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   });
   pipeline.onNotifications.push((items) => metrics.delivered('inbox', items.length));
   pipeline.onWebhooksQueued.push((count) => metrics.delivered('webhook', count));
-  const retention = new RetentionSweeper(herald.db, herald.engine, herald.clock, { retentionMs: herald.config.retentionMs, auditRetentionMs: herald.config.auditRetentionMs }, logger);
+  const retention = new RetentionSweeper(
+    herald.db,
+    herald.engine,
+    herald.clock,
+    { retentionMs: herald.config.retentionMs, auditRetentionMs: herald.config.auditRetentionMs },
+    logger,
+  );
   app.addHook('onReady', async () => {
     await feed.start();
     pipeline.start();

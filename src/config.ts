@@ -52,6 +52,26 @@ const EnvSchema = z.object({
   HERALD_RETENTION: duration('HERALD_RETENTION')
     .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
     .default(30 * 86_400_000),
+  HERALD_TRUST_PROXY: z
+    .string()
+    .transform((text): boolean | number | string => {
+      const value = text.trim();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      if (/^\d+$/.test(value)) return Number(value);
+      return value;
+    })
+    .refine(
+      (value) =>
+        typeof value !== 'string' ||
+        value
+          .split(',')
+          .every(
+            (entry) => isIP(entry.trim().split('/')[0] ?? '') !== 0 || ['loopback', 'linklocal', 'uniquelocal'].includes(entry.trim()),
+          ),
+      'HERALD_TRUST_PROXY must be true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal)',
+    )
+    .default(false),
   HERALD_WEBHOOK_ALLOWED_HOSTS: z
     .string()
     .transform((text) =>
@@ -121,6 +141,11 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
   retentionMs: number;
+  /**
+   * Fastify's trustProxy: which X-Forwarded-For hops to believe, so per-IP limits and logs see the
+   * client rather than the load balancer. false (default): the peer address is the client.
+   */
+  trustProxy: boolean | number | string;
   /** Host names, addresses and CIDR ranges webhooks may reach although private or loopback. */
   webhookAllowedHosts: string[];
   /** Audit log entries are deleted after this long (never before 30 days: the database refuses). */
@@ -174,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     retentionMs: e.HERALD_RETENTION,
+    trustProxy: e.HERALD_TRUST_PROXY,
     webhookAllowedHosts: e.HERALD_WEBHOOK_ALLOWED_HOSTS,
     auditRetentionMs: e.HERALD_AUDIT_RETENTION,
     jobLeaseMs: e.HERALD_JOB_LEASE,
