@@ -9,6 +9,7 @@ import { inboxCountsMigration } from './migrations/0006-inbox-counts.js';
 import { requestLogBudgetsMigration } from './migrations/0007-request-log-budgets.js';
 import { inboxVersionsMigration } from './migrations/0008-inbox-versions.js';
 import { auditRetentionMigration } from './migrations/0009-audit-retention.js';
+import { eventDedupPerUserMigration } from './migrations/0010-event-dedup-per-user.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -23,6 +24,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0007-request-log-budgets': requestLogBudgetsMigration(),
     '0008-inbox-versions': inboxVersionsMigration(engine),
     '0009-audit-retention': auditRetentionMigration(engine),
+    '0010-event-dedup-per-user': eventDedupPerUserMigration(engine),
   };
 }
 
