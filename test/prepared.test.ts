@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { prepared, preparedInsert } from '../src/db/prepared.js';
 import { openHerald, type Herald } from '../src/runtime.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
@@ -25,6 +26,10 @@ const computed = prepared('test.computed', (db, p: { limit: number }) =>
 
 const nested = prepared('test.nested', (db, p: { scope: { workspaceId: string } }) =>
   db.selectFrom('users').select('distinct_id').where('workspace_id', '=', p.scope.workspaceId),
+);
+
+const everyColumn = prepared('test.everyColumn', (db, p: { workspaceId: string; distinctId: string }) =>
+  db.selectFrom('users').selectAll().where('workspace_id', '=', p.workspaceId).where('distinct_id', '=', p.distinctId),
 );
 
 const userInsert = preparedInsert('users', ['workspace_id', 'distinct_id', 'properties', 'channels', 'created_at', 'updated_at']);
@@ -54,6 +59,23 @@ for (const engine of enginesUnderTest()) {
     after(async () => {
       await herald?.close();
       await t?.cleanup();
+    });
+
+    test('a prepared `select *` keeps working after its table gains a column (a newer process migrating)', async () => {
+      const row = await everyColumn.executeTakeFirst(herald.db, { workspaceId, distinctId: 'p-a' });
+      assert.equal(row?.distinct_id, 'p-a');
+      await sql`alter table users add column added_by_a_later_version text`.execute(herald.db);
+      try {
+        // Every pooled connection may hold the statement prepared with the old columns.
+        for (let i = 0; i < 20; i++) {
+          const again = (await everyColumn.executeTakeFirst(herald.db, { workspaceId, distinctId: 'p-a' })) as
+            Record<string, unknown> | undefined;
+          assert.equal(again?.['distinct_id'], 'p-a');
+          assert.ok('added_by_a_later_version' in (again ?? {}));
+        }
+      } finally {
+        await sql`alter table users drop column added_by_a_later_version`.execute(herald.db);
+      }
     });
 
     test('one compiled statement serves every set of values', async () => {

@@ -99,10 +99,18 @@ function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void)
  */
 function useNamedStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // A table changed under a prepared `select *` (a migration by a newer process during a rolling
+  // upgrade) makes PostgreSQL refuse that statement ("cached plan must not change result type",
+  // 0A000) on this connection from then on: it is sent unnamed here instead.
+  const unnamed = new Set<string>();
   (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
-    const name = typeof text === 'string' ? statementNameOf(text) : undefined;
-    if (name === undefined) return query(text, values, callback);
-    return query({ name, text, values }, callback);
+    const name = typeof text === 'string' && !unnamed.has(text) ? statementNameOf(text) : undefined;
+    if (name === undefined || callback !== undefined) return query(text, values, callback);
+    return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== '0A000') throw error;
+      unnamed.add(text as string);
+      return query(text, values);
+    });
   };
 }
 
