@@ -351,7 +351,17 @@ interface Credentials {
 
 function heraldEnv(extra: Record<string, string>): Record<string, string> {
   // What `npm start` would see: no LOG_LEVEL (default info), loopback, any free port.
-  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? workDir, HOST: '127.0.0.1', PORT: '0', ...extra };
+  // The rate limits are raised out of the way: the bench measures throughput, not the limiter's refusals.
+  return {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? workDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    HERALD_RATE_LIMIT_BACKEND: '0',
+    HERALD_RATE_LIMIT_CLIENT: '0',
+    HERALD_RATE_LIMIT_AUTH_FAILURES: '0',
+    ...extra,
+  };
 }
 
 /** Credentials and the workflow, through the CLI as an operator would create them. */

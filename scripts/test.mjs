@@ -32,10 +32,12 @@ if (engines.includes('postgres')) {
 }
 
 const files = [...findTests('src'), ...findTests('test')].sort();
+// The timeout bounds each file as a whole (and each test in it): files that start servers, clusters
+// and their own PostgreSQL run a minute or more alone, and twice that beside another on two cores.
 const extra = process.argv.slice(2);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...extra, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...extra, ...files],
   { stdio: 'inherit', env: { ...process.env, HERALD_TEST_ENGINES: engines.join(',') } },
 );
 process.exit(result.status ?? 1);

@@ -12,6 +12,7 @@ import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerDemoRoutes } from './demo/demo.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerOpenApiRoute } from './openapi/openapi.js';
+import { RateLimits } from './http/rate-limits.js';
 import { FeedCache } from './inbox/feed-cache.js';
 import { forgetCachedWorkflows } from './workflows/workflows.service.js';
 import { Metrics, registerMetrics } from './metrics/metrics.js';
@@ -163,7 +164,10 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     await herald.apiKeys.flushUses();
   });
 
+  const limits = new RateLimits({ ...herald.config.rateLimits, redisUrl: herald.config.redisUrl });
+  limits.register(app, logger);
   const auth: AuthDeps = {
+    limits,
     cache,
     tokens,
     now,

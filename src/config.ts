@@ -52,6 +52,9 @@ const EnvSchema = z.object({
   HERALD_RETENTION: duration('HERALD_RETENTION')
     .refine((ms) => ms >= 86_400_000, 'HERALD_RETENTION must be at least 1d')
     .default(30 * 86_400_000),
+  HERALD_RATE_LIMIT_BACKEND: z.coerce.number().int().min(0).default(6_000),
+  HERALD_RATE_LIMIT_CLIENT: z.coerce.number().int().min(0).default(1_200),
+  HERALD_RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(0).default(300),
   HERALD_TRUST_PROXY: z
     .string()
     .transform((text): boolean | number | string => {
@@ -141,6 +144,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Finished jobs and webhook attempts, events and executions are deleted after this long. */
   retentionMs: number;
+  /** Requests per minute: per backend credential, per client user, failed authentications per IP (0: no limit). */
+  rateLimits: { backendPerMinute: number; clientPerMinute: number; authFailuresPerMinute: number };
   /**
    * Fastify's trustProxy: which X-Forwarded-For hops to believe, so per-IP limits and logs see the
    * client rather than the load balancer. false (default): the peer address is the client.
@@ -199,6 +204,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT,
     dbStatementTimeoutMs: e.HERALD_DB_STATEMENT_TIMEOUT,
     retentionMs: e.HERALD_RETENTION,
+    rateLimits: {
+      backendPerMinute: e.HERALD_RATE_LIMIT_BACKEND,
+      clientPerMinute: e.HERALD_RATE_LIMIT_CLIENT,
+      authFailuresPerMinute: e.HERALD_RATE_LIMIT_AUTH_FAILURES,
+    },
     trustProxy: e.HERALD_TRUST_PROXY,
     webhookAllowedHosts: e.HERALD_WEBHOOK_ALLOWED_HOSTS,
     auditRetentionMs: e.HERALD_AUDIT_RETENTION,

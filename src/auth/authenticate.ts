@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { looksLikePublicKey, looksLikeWorkspaceKey } from '../credentials/key-format.js';
 import { AppError } from '../lib/errors.js';
 import { verifyApiKey } from './api-key.js';
+import type { RateLimits } from '../http/rate-limits.js';
 import type { CredentialCache } from './credential-cache.js';
 import { parseHmacAuthorization, verifyHmacRequest } from './hmac.js';
 import type { AuthOutcome, AuthRejection, CredentialKind, Principal } from './principal.js';
@@ -37,6 +38,8 @@ export interface AuthDeps {
   hmacMaxSkewMs: number;
   hmacMaxFutureSkewMs: number;
   noteApiKeyUse: (id: string, at: number) => void;
+  /** API rate limits (src/http/rate-limits.ts); none when absent. */
+  limits?: RateLimits;
 }
 
 const BEARER_RE = /^Bearer\s+(\S+)\s*$/i;
@@ -160,13 +163,16 @@ export function routeGroup(
     group.addHook('onRequest', async (request) => {
       request.presentedCredential = presentedCredentialOf(header(request, 'authorization'));
     });
-    group.addHook('preHandler', async (request) => {
+    group.addHook('preHandler', async (request, reply) => {
+      deps.limits?.checkAddress(request, reply);
       const outcome = await authenticate(request, accepts, deps);
       if (!outcome.ok) {
         await attributeRejection(request, outcome, deps);
+        await deps.limits?.noteFailure(request);
         throw new AppError(outcome.code, outcome.message, { detail: outcome.reason });
       }
       request.principal = outcome.principal;
+      await deps.limits?.checkPrincipal(request, outcome.principal, reply);
     });
     register(group);
   });

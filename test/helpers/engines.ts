@@ -31,7 +31,16 @@ export interface TestEnv {
 export async function createTestEnv(engine: Engine, extra: Record<string, string> = {}): Promise<TestEnv> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-test-'));
   // Tests' webhook receivers listen on loopback, which webhooks may not reach unless allowed.
-  const env: Record<string, string> = { HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn', HERALD_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', ...extra };
+  // Rate limits are off unless a test sets them: batteries send hundreds of refused requests from one address.
+  const env: Record<string, string> = {
+    HERALD_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    HERALD_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    HERALD_RATE_LIMIT_BACKEND: '0',
+    HERALD_RATE_LIMIT_CLIENT: '0',
+    HERALD_RATE_LIMIT_AUTH_FAILURES: '0',
+    ...extra,
+  };
   let schema: string | undefined;
   if (engine === 'postgres') {
     schema = `herald_t_${randomBytes(6).toString('hex')}`;
