@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
-import { hmacHeaders } from './helpers/http.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 
 /**
@@ -16,13 +15,7 @@ for (const engine of enginesUnderTest()) {
     let h: InProcess;
 
     const send = async (event: Record<string, unknown>) => {
-      const body = JSON.stringify(event);
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/event/',
-        payload: body,
-        headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, 'POST', '/event/', body),
-      });
+      const response = await h.signed('POST', '/event/', JSON.stringify(event));
       assert.equal(response.statusCode, 202, response.body);
     };
     const eventsOf = async (distinctId: string) =>

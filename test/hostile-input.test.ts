@@ -23,13 +23,7 @@ for (const engine of enginesUnderTest()) {
     let t: TestEnv;
     let h: InProcess;
 
-    const send = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: string) =>
-      h.app.inject({
-        method,
-        url,
-        headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, method, url, body),
-        ...(body === undefined ? {} : { payload: body }),
-      });
+    const send = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: string) => h.signed(method, url, body);
 
     const countRows = async (table: 'notifications' | 'users' | 'events') =>
       Number(

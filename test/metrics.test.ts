@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
-import { hmacHeaders } from './helpers/http.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 
 /**
@@ -31,15 +30,8 @@ for (const engine of enginesUnderTest()) {
     let t: TestEnv;
     let h: InProcess;
 
-    const trigger = (distinctId: string) => {
-      const body = JSON.stringify({ workflow: 'metrics-inbox', recipients: [distinctId], data: {} });
-      return h.app.inject({
-        method: 'POST',
-        url: '/trigger/',
-        payload: body,
-        headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, 'POST', '/trigger/', body),
-      });
-    };
+    const trigger = (distinctId: string) =>
+      h.signed('POST', '/trigger/', JSON.stringify({ workflow: 'metrics-inbox', recipients: [distinctId], data: {} }));
     const scrape = (token?: string) =>
       h.app.inject({ method: 'GET', url: '/metrics', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
 

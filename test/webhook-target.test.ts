@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { WebhookTargetPolicy } from '../src/delivery/webhook-target.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
-import { hmacHeaders } from './helpers/http.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { startWebhookReceiver, waitFor } from './helpers/webhook-receiver.js';
 
@@ -78,13 +77,7 @@ for (const engine of enginesUnderTest()) {
 
     test('every spelling of a loopback or metadata target is refused before connecting; the error says how to allow it', async () => {
       for (const workflow of ['hook-loopback', 'hook-localhost', 'hook-hex', 'hook-v6', 'hook-metadata']) {
-        const body = JSON.stringify({ workflow, recipients: ['ssrf-user'], data: {} });
-        const response = await h.app.inject({
-          method: 'POST',
-          url: '/trigger/',
-          payload: body,
-          headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, 'POST', '/trigger/', body),
-        });
+        const response = await h.signed('POST', '/trigger/', JSON.stringify({ workflow, recipients: ['ssrf-user'], data: {} }));
         assert.equal(response.statusCode, 202, response.body);
       }
       const outbox = () => h.herald.db.selectFrom('webhook_outbox').select(['url', 'last_error', 'attempts']).execute();

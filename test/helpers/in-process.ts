@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { openHerald, type Herald } from '../../src/runtime.js';
 import type { TestEnv } from './engines.js';
+import { hmacHeaders } from './http.js';
 
 export interface InProcess {
   herald: Herald;
@@ -15,6 +16,8 @@ export interface InProcess {
   staging: { id: string; workspaceKey: string; secret: string };
   /** Number of SQL statements executed so far. */
   queries(): number;
+  /** A request signed as the backend SDKs sign it, with `staging`'s key and secret. */
+  signed(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,13 @@ export async function startInProcess(t: TestEnv, at = Date.now()): Promise<InPro
     baseUrl: address,
     staging,
     queries: () => count,
+    signed: (method, url, body) =>
+      app.inject({
+        method,
+        url,
+        headers: hmacHeaders(staging.workspaceKey, staging.secret, method, url, body),
+        ...(body === undefined ? {} : { payload: body }),
+      }),
     async close() {
       await app.close();
       await herald.close();
