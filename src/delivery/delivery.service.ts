@@ -52,8 +52,10 @@ export interface TriggerRequest {
   cancellationKey?: string | undefined;
 }
 
-/** Whether a user should get a category on a channel (their preferences, the tenant's settings). */
-/** Whether a recipient gets a channel; reads through `db` (the delivery's transaction). */
+/**
+ * Whether a user should get a category on a channel (their preferences, the tenant's settings),
+ * read through `db`: the delivery's transaction.
+ */
 export type DeliveryGate = (
   db: Kysely<Database>,
   workspaceId: string,
@@ -337,95 +339,93 @@ export class DeliveryService {
     const delivered: DeliveredNotification[] = [];
     let webhooksQueued = 0;
     const now = this.deps.clock.now();
-    {
-      const actor = execution.actor ? await this.profileFor(trx, workspace.id, execution.actor) : null;
-      for (const plan of plans) {
-        const recipientProfile = await this.profileFor(trx, workspace.id, plan.recipient);
-        const context: JsonObject = {
-          data: execution.data,
-          recipient: recipientProfile,
-          actor,
+    const actor = execution.actor ? await this.profileFor(trx, workspace.id, execution.actor) : null;
+    for (const plan of plans) {
+      const recipientProfile = await this.profileFor(trx, workspace.id, plan.recipient);
+      const context: JsonObject = {
+        data: execution.data,
+        recipient: recipientProfile,
+        actor,
+        tenant_id: execution.tenantId,
+        workflow: { slug: execution.workflow.slug, name: execution.workflow.name, category: execution.category },
+      };
+      for (const step of execution.workflow.steps) {
+        const messageId = newRecordId('message');
+        const base = {
+          id: messageId,
+          workspace_id: workspace.id,
+          execution_id: execution.id,
+          distinct_id: plan.recipient.distinctId,
           tenant_id: execution.tenantId,
-          workflow: { slug: execution.workflow.slug, name: execution.workflow.name, category: execution.category },
+          workflow_slug: execution.workflow.slug,
+          category: execution.category,
+          created_at: now,
+          updated_at: now,
         };
-        for (const step of execution.workflow.steps) {
-          const messageId = newRecordId('message');
-          const base = {
-            id: messageId,
+        if (step.type === 'inbox') {
+          if (!plan.isInbox) continue;
+          let rendered;
+          try {
+            rendered = renderInbox(step.template, context, now);
+          } catch (error) {
+            if (error instanceof TemplateError) throw new AppError('VALIDATION_FAILED', error.message);
+            throw error;
+          }
+          const notificationId = newRecordId('notification');
+          await insertNotification(trx, {
+            id: notificationId,
             workspace_id: workspace.id,
-            execution_id: execution.id,
             distinct_id: plan.recipient.distinctId,
             tenant_id: execution.tenantId,
+            execution_id: execution.id,
             workflow_slug: execution.workflow.slug,
             category: execution.category,
+            content: JSON.stringify({
+              message: rendered.message,
+              is_expiry_visible: rendered.isExpiryVisible,
+              can_user_unpin: rendered.canUserUnpin,
+            }),
+            tags: JSON.stringify(rendered.tags),
+            is_pinned: rendered.isPinned ? 1 : 0,
+            created_at: now,
+            expires_at: rendered.expiresAt,
+          });
+          await insertMessage(trx, { ...base, channel: 'inbox', status: 'delivered', notification_id: notificationId });
+          delivered.push({
+            workspaceId: workspace.id,
+            distinctId: plan.recipient.distinctId,
+            tenantId: execution.tenantId,
+            notificationId,
+          });
+        } else {
+          const payload = {
+            type: 'workflow.webhook',
+            workspace: workspace.slug,
+            workflow: execution.workflow.slug,
+            category: execution.category,
+            execution_id: execution.id,
+            message_id: messageId,
+            tenant_id: execution.tenantId,
+            recipient: recipientProfile,
+            actor,
+            data: execution.data,
+            created_at: now,
+          };
+          await insertMessage(trx, { ...base, channel: 'webhook', status: 'queued', notification_id: null });
+          await insertWebhook(trx, {
+            id: newRecordId('webhook'),
+            workspace_id: workspace.id,
+            message_id: messageId,
+            url: step.url,
+            payload: JSON.stringify({ headers: step.headers ?? {}, body: payload }),
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: null,
             created_at: now,
             updated_at: now,
-          };
-          if (step.type === 'inbox') {
-            if (!plan.isInbox) continue;
-            let rendered;
-            try {
-              rendered = renderInbox(step.template, context, now);
-            } catch (error) {
-              if (error instanceof TemplateError) throw new AppError('VALIDATION_FAILED', error.message);
-              throw error;
-            }
-            const notificationId = newRecordId('notification');
-            await insertNotification(trx, {
-              id: notificationId,
-              workspace_id: workspace.id,
-              distinct_id: plan.recipient.distinctId,
-              tenant_id: execution.tenantId,
-              execution_id: execution.id,
-              workflow_slug: execution.workflow.slug,
-              category: execution.category,
-              content: JSON.stringify({
-                message: rendered.message,
-                is_expiry_visible: rendered.isExpiryVisible,
-                can_user_unpin: rendered.canUserUnpin,
-              }),
-              tags: JSON.stringify(rendered.tags),
-              is_pinned: rendered.isPinned ? 1 : 0,
-              created_at: now,
-              expires_at: rendered.expiresAt,
-            });
-            await insertMessage(trx, { ...base, channel: 'inbox', status: 'delivered', notification_id: notificationId });
-            delivered.push({
-              workspaceId: workspace.id,
-              distinctId: plan.recipient.distinctId,
-              tenantId: execution.tenantId,
-              notificationId,
-            });
-          } else {
-            const payload = {
-              type: 'workflow.webhook',
-              workspace: workspace.slug,
-              workflow: execution.workflow.slug,
-              category: execution.category,
-              execution_id: execution.id,
-              message_id: messageId,
-              tenant_id: execution.tenantId,
-              recipient: recipientProfile,
-              actor,
-              data: execution.data,
-              created_at: now,
-            };
-            await insertMessage(trx, { ...base, channel: 'webhook', status: 'queued', notification_id: null });
-            await insertWebhook(trx, {
-              id: newRecordId('webhook'),
-              workspace_id: workspace.id,
-              message_id: messageId,
-              url: step.url,
-              payload: JSON.stringify({ headers: step.headers ?? {}, body: payload }),
-              status: 'pending',
-              attempts: 0,
-              next_attempt_at: now,
-              last_error: null,
-              created_at: now,
-              updated_at: now,
-            });
-            webhooksQueued++;
-          }
+          });
+          webhooksQueued++;
         }
       }
     }
