@@ -53,14 +53,14 @@ for (const engine of enginesUnderTest()) {
 
       const before = h.queries();
       const rejected = await h.app.inject({ method: 'GET', url: '/v1/auth/whoami', headers: { authorization: `Bearer ${tampered}` } });
-      assert.equal(h.queries(), before, 'no SQL may run for a key that fails its checksum');
+      assert.deepEqual(h.statementsSince(before), [], 'no SQL may run for a key that fails its checksum');
       assert.equal(rejected.statusCode, 401);
       assert.match(rejected.json().message as string, /checksum mismatch/);
 
       // The counter does see lookups: a well-formed key is looked up.
       const accepted = await h.app.inject({ method: 'GET', url: '/v1/auth/whoami', headers: { authorization: `Bearer ${key}` } });
       assert.equal(accepted.statusCode, 200);
-      assert.ok(h.queries() > before);
+      assert.ok(h.statementsSince(before).length > 0);
     });
 
     test('an expired API key is rejected with KEY_EXPIRED', async () => {

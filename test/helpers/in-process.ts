@@ -16,16 +16,25 @@ export interface InProcess {
   staging: { id: string; workspaceKey: string; secret: string };
   /** Number of SQL statements executed so far. */
   queries(): number;
+  /**
+   * The statements run since `queries()` returned `mark`, without those of the timers running
+   * beside every request (change feed, job runner, webhook sender, request log, retention), which
+   * can land between any two lines of a test.
+   */
+  statementsSince(mark: number): string[];
   /** A request signed as the backend SDKs sign it, with `staging`'s key and secret. */
   signed(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
+const BACKGROUND_SQL =
+  /"(change_log|jobs|webhook_outbox|request_log|idempotency_keys|events|executions)"|pg_try_advisory_lock|pg_advisory_unlock|^(begin|commit|rollback)$/i;
+
 /** The real app and real database in this process, with a controllable clock and a query counter. */
 export async function startInProcess(t: TestEnv, at = Date.now()): Promise<InProcess> {
   const clock = fixedClock(at);
-  let count = 0;
-  const herald = await openHerald(t.config, { clock, onQuery: () => void count++ });
+  const statements: string[] = [];
+  const herald = await openHerald(t.config, { clock, onQuery: (event) => void statements.push(event.query.sql) });
   const app = buildApp({ herald, logger: pino({ level: 'silent' }) });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const workspace = await herald.workspaces.get('staging');
@@ -36,7 +45,8 @@ export async function startInProcess(t: TestEnv, at = Date.now()): Promise<InPro
     clock,
     baseUrl: address,
     staging,
-    queries: () => count,
+    queries: () => statements.length,
+    statementsSince: (mark) => statements.slice(mark).filter((sqlText) => !BACKGROUND_SQL.test(sqlText)),
     signed: (method, url, body) =>
       app.inject({
         method,
