@@ -112,8 +112,16 @@ export class DeliveryService {
     private readonly hooks: DeliveryHooks = {},
   ) {}
 
-  /** Runs a trigger; a repeated idempotency key within 24 h returns the first result and does nothing. */
-  async trigger(workspace: { id: string; slug: string }, request: TriggerRequest): Promise<{ message_id: string; isReplay: boolean }> {
+  /**
+   * Runs a trigger; a repeated idempotency key within 24 h returns the first result and does
+   * nothing. `extra` runs inside the trigger's transaction (a delayed trigger's job is marked done
+   * there, so a retry can never deliver it twice).
+   */
+  async trigger(
+    workspace: { id: string; slug: string },
+    request: TriggerRequest,
+    extra: (trx: Kysely<Database>) => Promise<void> = async () => {},
+  ): Promise<{ message_id: string; isReplay: boolean }> {
     if (request.recipients.length === 0) throw new AppError('VALIDATION_FAILED', 'recipients must list at least one user');
     if (request.recipients.length > MAX_RECIPIENTS)
       throw new AppError('VALIDATION_FAILED', `at most ${MAX_RECIPIENTS} recipients per trigger`);
@@ -160,6 +168,7 @@ export class DeliveryService {
             now - IDEMPOTENCY_WINDOW_MS,
           );
         }
+        await extra(trx);
         return delivered;
       });
     } catch (error) {

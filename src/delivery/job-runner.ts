@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
@@ -83,18 +85,22 @@ export class JobRunner {
   }
 
   private async run(job: JobRow): Promise<void> {
+    // The job is marked done in the transaction of its last deliveries: if that commit fails,
+    // nothing of it was delivered, and a retry starts clean instead of delivering again.
+    const markDone = (db: Kysely<Database>) =>
+      updateJob(db, job.id, job.attempts, { status: 'done', locked_until: null, last_error: null }, this.deps.clock.now());
     try {
       const payload: unknown = JSON.parse(job.payload);
       if (!isPlainObject(payload)) throw new Error('job payload is not an object');
       if (job.kind === 'trigger') {
         const { workspace, request } = payload as unknown as TriggerJob;
-        await this.delivery.trigger(workspace, request);
+        await this.delivery.trigger(workspace, request, markDone);
       } else if (job.kind === 'broadcast') {
         await this.broadcast(job, payload as unknown as BroadcastJob);
+        await markDone(this.deps.db);
       } else {
         throw new Error(`unknown job kind ${job.kind}`);
       }
-      await updateJob(this.deps.db, job.id, job.attempts, { status: 'done', locked_until: null, last_error: null }, this.deps.clock.now());
     } catch (error) {
       if (error instanceof JobLeaseLostError) {
         // Another process resumed the job after this one's lease ran out: the job is theirs now.
