@@ -1,9 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminApiRoutes } from './admin/admin-api.routes.js';
 import { adminGroup, createAdminGroupDeps, registerAdminLifecycle } from './admin/admin-group.js';
 import { registerAdminIdentityRoutes } from './admin/identity.routes.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
+import { apiRouteGroup } from './auth/api-key-scope.js';
 import { routeGroup, type AuthDeps } from './auth/authenticate.js';
 import { ChangeFeed } from './auth/change-feed.js';
 import { CredentialCache } from './auth/credential-cache.js';
@@ -44,10 +45,15 @@ const MAX_PATH_PARAM_BYTES = 512 * 12;
 export interface AppDeps {
   herald: Herald;
   logger: Logger;
+  /**
+   * Sees every route as it registers, before any other onRoute hook (tests build their route
+   * tables from it). Route groups fill in `config` afterwards: read it once the app is ready.
+   */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app without listening (tests drive it with inject() or listen on port 0). */
-export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
+export function buildApp({ herald, logger, onRoute }: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: herald.config.bodyLimitBytes,
@@ -68,6 +74,7 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     // default 100-byte cap would answer 414 for ids the services accept.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_BYTES },
   });
+  if (onRoute) app.addHook('onRoute', onRoute);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -183,8 +190,8 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
   registerOpenApiRoute(app);
   // Routes both surfaces share; each handler looks at the principal's kind.
   routeGroup(app, ['hmac', 'api_key', 'public_key'], auth, (group) => {
-    registerAuthRoutes(group);
-    registerSharedEventRoute(group, { events: pipeline.events });
+    apiRouteGroup(group, 'auth', (routes) => registerAuthRoutes(routes));
+    apiRouteGroup(group, 'ingest', (routes) => registerSharedEventRoute(routes, { events: pipeline.events }));
   });
   // The client surface: browser and mobile SDKs (public key + user token).
   routeGroup(app, ['public_key'], auth, (group) => {
@@ -192,20 +199,25 @@ export function buildApp({ herald, logger }: AppDeps): FastifyInstance {
     registerInboxRoutes(group, herald, realtime, feedCache);
   });
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
+  // Each in the route group an API key's scope names (src/auth/api-key-scope.ts).
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {
-    registerUserRoutes(group, herald);
-    registerTenantRoutes(group, herald);
-    registerListRoutes(group, herald);
-    registerPreferenceRoutes(group, herald);
-    registerUserTenantRoutes(group, herald);
-    registerIngestRoutes(group, {
-      delivery: pipeline.delivery,
-      events: pipeline.events,
-      listExists: (workspaceId, listId) => lists.exists(workspaceId, listId),
-      now: () => herald.clock.now(),
+    apiRouteGroup(group, 'users', (routes) => {
+      registerUserRoutes(routes, herald);
+      registerUserTenantRoutes(routes, herald);
     });
-    registerObjectRoutes(group, herald);
-    registerMessageRoutes(group, herald);
+    apiRouteGroup(group, 'tenants', (routes) => registerTenantRoutes(routes, herald));
+    apiRouteGroup(group, 'lists', (routes) => registerListRoutes(routes, herald));
+    apiRouteGroup(group, 'preferences', (routes) => registerPreferenceRoutes(routes, herald));
+    apiRouteGroup(group, 'ingest', (routes) =>
+      registerIngestRoutes(routes, {
+        delivery: pipeline.delivery,
+        events: pipeline.events,
+        listExists: (workspaceId, listId) => lists.exists(workspaceId, listId),
+        now: () => herald.clock.now(),
+      }),
+    );
+    apiRouteGroup(group, 'objects', (routes) => registerObjectRoutes(routes, herald));
+    apiRouteGroup(group, 'messages', (routes) => registerMessageRoutes(routes, herald));
   });
   // The admin API (dashboard sessions, service tokens): every /admin/api/ route goes through adminGroup.
   const admin = createAdminGroupDeps(herald);

@@ -195,6 +195,25 @@ for (const engine of enginesUnderTest()) {
         (await page.textContent('[data-testid="api-key-row"][data-name="ci-backend"] [data-testid="api-key-prefix"]')) ?? ''
       ).replace('…', '');
       assert.ok(prefix.length >= 8 && key.startsWith(prefix), `prefix ${prefix} of ${key}`);
+      assert.equal(
+        await page.textContent('[data-testid="api-key-row"][data-name="ci-backend"] [data-testid="api-key-scope-cell"]'),
+        'Full',
+      );
+
+      // A least-privilege key: read-only, users routes only.
+      await page.click('[data-testid="generate-api-key"]');
+      await page.fill('[data-testid="api-key-name"]', 'support-reader');
+      await page.selectOption('[data-testid="api-key-scope"]', 'read');
+      await page.check('[data-testid="api-key-groups"] input[value="users"]');
+      await shot(page, 'api-key-scope-form');
+      await page.click('[data-testid="api-key-create"]');
+      await page.waitForSelector('[data-testid="new-api-key-value"]', { timeout: WAIT_MS });
+      const scoped = await page.waitForSelector(
+        '[data-testid="api-key-row"][data-name="support-reader"] [data-testid="api-key-scope-cell"]',
+        { timeout: WAIT_MS },
+      );
+      assert.equal(await scoped.textContent(), 'Read only: users');
+      await page.click('[data-testid="new-api-key-done"]');
 
       // A real call with the key shows up in the request log.
       const ok = await whoamiUntil(h, key, 200);

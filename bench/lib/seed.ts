@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { ApiKeysTable, Database, NotificationsTable } from '../../src/db/schema.js';
 import { ROOT } from './common.js';
 
@@ -134,7 +134,7 @@ export async function seedApiKeys(env: Record<string, string>, count: number): P
   await withHerald(env, async (herald) => {
     const workspace = await herald.workspaces.get('staging');
     const now = Date.now();
-    function* rows(): Generator<ApiKeysTable> {
+    function* rows(): Generator<Insertable<ApiKeysTable>> {
       for (let i = 0; i < count; i++) {
         const generated = generateApiKey(workspace.mode);
         yield {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { parseApiKeyScope } from '../auth/api-key-scope.js';
 import { parseDuration } from '../lib/duration.js';
 import { AppError } from '../lib/errors.js';
 import { requireWorkspace, type AdminApiDeps, type WorkspaceParams } from './admin-api.js';
@@ -18,7 +19,14 @@ import { parseBody } from './admin-session.routes.js';
 const MAX_PEM_CHARS = 10_000;
 
 const RotateBody = z.object({ grace: z.string().max(20).optional() }).strict();
-const CreateApiKeyBody = z.object({ name: z.string().max(200), expires_in: z.string().max(20).optional() }).strict();
+const CreateApiKeyBody = z
+  .object({
+    name: z.string().max(200),
+    expires_in: z.string().max(20).optional(),
+    scope: z.string().max(20).optional(),
+    route_groups: z.array(z.string().max(40)).max(20).optional(),
+  })
+  .strict();
 const CreatePublicKeyBody = z
   .object({
     name: z.string().max(200).optional(),
@@ -76,9 +84,10 @@ export function registerAdminCredentialRoutes(group: FastifyInstance, deps: Admi
     const { principal, workspace } = await requireWorkspace(request, herald, 'admin', { fresh: true });
     const body = parseBody(CreateApiKeyBody, request.body);
     const expiresInMs = body.expires_in === undefined ? undefined : durationOf(body.expires_in, 'expires_in', false);
+    const scope = parseApiKeyScope(body.scope, body.route_groups);
     const created = await herald.apiKeys.create(
       workspace,
-      { name: body.name, expiresInMs, createdBy: principal.label },
+      { name: body.name, expiresInMs, createdBy: principal.label, scope },
       actorOf(request, principal),
     );
     reply.header('cache-control', 'no-store');

@@ -53,6 +53,7 @@ export async function verifyApiKey(key: string, deps: ApiKeyDeps): Promise<AuthO
       subscriberId: null,
       tenantScope: null,
       signingKeyId: null,
+      apiKeyScope: record.scope,
     },
   };
 }

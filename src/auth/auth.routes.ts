@@ -14,7 +14,12 @@ export function registerAuthRoutes(group: FastifyInstance): void {
       const principal = requirePrincipal(request);
       return {
         workspace: principal.workspaceSlug,
-        credential: { type: principal.kind, id: principal.credentialId },
+        credential: {
+          type: principal.kind,
+          id: principal.credentialId,
+          // What an API key may call (src/auth/api-key-scope.ts).
+          ...(principal.apiKeyScope ? { scope: principal.apiKeyScope.scope, route_groups: principal.apiKeyScope.groups } : {}),
+        },
         subscriber:
           principal.subscriberId === null
             ? null

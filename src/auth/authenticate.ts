@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { looksLikePublicKey, looksLikeWorkspaceKey } from '../credentials/key-format.js';
 import { AppError } from '../lib/errors.js';
+import { checkApiKeyScope } from './api-key-scope.js';
 import { verifyApiKey } from './api-key.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -14,6 +15,10 @@ declare module 'fastify' {
     principal?: Principal;
     /** The credential a request to an API route presented, verified or not (for the request log). */
     presentedCredential?: PresentedCredential;
+  }
+  interface FastifyContextConfig {
+    /** The credential kinds of the routeGroup a route belongs to (set by routeGroup; tests classify routes by it). */
+    acceptsCredentials?: readonly CredentialKind[];
   }
 }
 
@@ -158,6 +163,9 @@ export function routeGroup(
   register: (group: FastifyInstance) => void,
 ): void {
   void app.register(async (group) => {
+    group.addHook('onRoute', (route) => {
+      route.config = { ...route.config, acceptsCredentials: accepts };
+    });
     // onRequest, so that requests failing before authentication (body too large, bad JSON) still
     // tell the request log what they presented.
     group.addHook('onRequest', async (request) => {
@@ -173,6 +181,7 @@ export function routeGroup(
       }
       request.principal = outcome.principal;
       await deps.limits?.checkPrincipal(request, outcome.principal, reply);
+      if (outcome.principal.apiKeyScope) checkApiKeyScope(request, outcome.principal.apiKeyScope);
     });
     register(group);
   });

@@ -1,3 +1,5 @@
+import type { ApiKeyScope } from './api-key-scope.js';
+
 /** Who is calling. The only thing about a credential that leaves auth/. */
 export type CredentialKind = 'hmac' | 'api_key' | 'public_key';
 
@@ -15,6 +17,8 @@ export interface Principal {
   tenantScope: string[] | null;
   /** kid of the signing key that verified the user token. */
   signingKeyId: string | null;
+  /** What an API key may call; absent for every other credential. */
+  apiKeyScope?: ApiKeyScope;
 }
 
 /**

@@ -22,7 +22,7 @@ Workspaces
   enhanced-security <ws> [on|off]
 
 Credentials
-  api-key create <ws> --name N [--expires-in 30d]
+  api-key create <ws> --name N [--expires-in 30d] [--scope full|trigger|read] [--groups users,lists,…]
   api-key list <ws>
   api-key revoke <ws> <id>
   public-key create <ws> [--name N] [--allowed-origin https://app.example.com ...]
@@ -69,6 +69,8 @@ const OPTIONS = {
   mode: { type: 'string' },
   grace: { type: 'string' },
   'expires-in': { type: 'string' },
+  scope: { type: 'string' },
+  groups: { type: 'string' },
   'allowed-origin': { type: 'string', multiple: true },
   key: { type: 'string' },
   user: { type: 'string' },
@@ -84,7 +86,7 @@ const COMMON = ['json', 'help', 'version'];
 const ALLOWED_OPTIONS: Record<string, string[]> = {
   'workspace create': ['name', 'mode'],
   'workspace rotate-secret': ['grace'],
-  'api-key create': ['name', 'expires-in'],
+  'api-key create': ['name', 'expires-in', 'scope', 'groups'],
   'public-key create': ['name', 'allowed-origin'],
   'signing-key create': ['name'],
   'signing-key import': ['name'],

@@ -12,6 +12,7 @@ import { parseDuration } from '../lib/duration.js';
 import type { AuditActor } from '../audit/audit.types.js';
 import { openHerald, type Herald } from '../runtime.js';
 import type { Workspace } from '../workspaces/workspaces.service.js';
+import { describeApiKeyScope, parseApiKeyScope } from '../auth/api-key-scope.js';
 import { formatTime, table, UsageError } from './output.js';
 import { readNewPassword } from './password-input.js';
 import { WorkflowService } from '../workflows/workflows.service.js';
@@ -220,11 +221,18 @@ export const COMMANDS: Record<string, Command> = {
     if (name === undefined) throw new UsageError('--name is required (what the key is for, e.g. --name billing-service)');
     const expiresText = option(inv, 'expires-in');
     const expiresInMs = expiresText === undefined ? undefined : duration(expiresText, '--expires-in', false);
+    const groupsText = option(inv, 'groups');
+    const scope = parseApiKeyScope(
+      option(inv, 'scope'),
+      groupsText?.split(',').map((g) => g.trim()),
+    );
     return withWorkspace(ref, async (h, w) => {
-      const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy() }, cliActor());
+      const key = await h.apiKeys.create(w, { name, expiresInMs, createdBy: createdBy(), scope }, cliActor());
       return {
         json: { ...key, workspace: w.slug },
-        text: `API key "${key.name}" (${key.id}) for ${w.slug}${key.expires_at ? `, expires ${formatTime(key.expires_at)}` : ''}:\n\n  ${key.key}\n\n${ONCE_WARNING}`,
+        text:
+          `API key "${key.name}" (${key.id}) for ${w.slug}, scope ${describeApiKeyScope(scope)}` +
+          `${key.expires_at ? `, expires ${formatTime(key.expires_at)}` : ''}:\n\n  ${key.key}\n\n${ONCE_WARNING}`,
       };
     });
   },
@@ -238,12 +246,13 @@ export const COMMANDS: Record<string, Command> = {
           id: k.id,
           name: k.name,
           prefix: `${k.display_prefix}…`,
+          scope: describeApiKeyScope({ scope: k.scope, groups: k.route_groups }),
           status: k.status,
           created: formatTime(k.created_at),
           'last used': formatTime(k.last_used_at),
           expires: formatTime(k.expires_at),
         })),
-        ['id', 'name', 'prefix', 'status', 'created', 'last used', 'expires'],
+        ['id', 'name', 'prefix', 'scope', 'status', 'created', 'last used', 'expires'],
       );
       return { json: keys, text };
     });

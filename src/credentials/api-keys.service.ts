@@ -1,4 +1,5 @@
 import { credentialStatus, LastUseBuffer } from './credential-lifecycle.js';
+import { FULL_SCOPE, storedApiKeyScope, type ApiKeyScope, type ApiKeyScopeName, type ApiRouteGroup } from '../auth/api-key-scope.js';
 import type { Kysely } from 'kysely';
 import { AuditService, auditEntry } from '../audit/audit.service.js';
 import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
@@ -19,6 +20,10 @@ export interface ApiKeyView {
   name: string;
   display_prefix: string;
   status: ApiKeyStatus;
+  /** `full`, `trigger` or `read`. */
+  scope: ApiKeyScopeName;
+  /** Route groups the key may call; null = every group. */
+  route_groups: ApiRouteGroup[] | null;
   created_at: number;
   created_by: string | null;
   expires_at: number | null;
@@ -37,6 +42,7 @@ export interface ApiKeyRecord {
   name: string;
   expiresAt: number | null;
   revokedAt: number | null;
+  scope: ApiKeyScope;
 }
 
 const MAX_NAME_CHARS = 100;
@@ -56,11 +62,14 @@ export class ApiKeyService {
   private view(row: ApiKeyRow): ApiKeyView {
     const now = this.clock.now();
     const status: ApiKeyStatus = credentialStatus(row, now);
+    const scope = storedApiKeyScope(row.scope, row.route_groups);
     return {
       id: row.id,
       name: row.name,
       display_prefix: row.display_prefix,
       status,
+      scope: scope.scope,
+      route_groups: scope.groups === null ? null : [...scope.groups],
       created_at: row.created_at,
       created_by: row.created_by,
       expires_at: row.expires_at,
@@ -71,7 +80,7 @@ export class ApiKeyService {
 
   async create(
     workspace: { id: string; mode: WorkspaceMode },
-    input: { name: string; expiresInMs?: number | undefined; createdBy?: string | undefined },
+    input: { name: string; expiresInMs?: number | undefined; createdBy?: string | undefined; scope?: ApiKeyScope | undefined },
     actor: AuditActor = SYSTEM_ACTOR,
   ): Promise<CreatedApiKey> {
     const name = input.name.trim();
@@ -81,6 +90,7 @@ export class ApiKeyService {
     if (input.expiresInMs !== undefined && (!Number.isSafeInteger(input.expiresInMs) || input.expiresInMs <= 0)) {
       throw new AppError('VALIDATION_FAILED', 'API key expiry must be a positive duration such as 30d');
     }
+    const scope = input.scope ?? FULL_SCOPE;
     const now = this.clock.now();
     const generated = generateApiKey(workspace.mode);
     const row: ApiKeyRow = {
@@ -94,6 +104,8 @@ export class ApiKeyService {
       expires_at: input.expiresInMs === undefined ? null : now + input.expiresInMs,
       last_used_at: null,
       revoked_at: null,
+      scope: scope.scope,
+      route_groups: scope.groups === null ? null : JSON.stringify(scope.groups),
     };
     await this.db.transaction().execute(async (trx) => {
       await insertApiKey(trx, row);
@@ -103,7 +115,13 @@ export class ApiKeyService {
           action: 'api_key.created',
           targetType: 'api_key',
           targetId: row.id,
-          details: { name, display_prefix: row.display_prefix, expires_at: row.expires_at },
+          details: {
+            name,
+            display_prefix: row.display_prefix,
+            expires_at: row.expires_at,
+            scope: scope.scope,
+            route_groups: scope.groups,
+          },
         }),
         trx,
       );
@@ -142,7 +160,14 @@ export class ApiKeyService {
   async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     const row = await findApiKeyByHash(this.db, keyHash);
     if (!row) return undefined;
-    return { id: row.id, workspaceId: row.workspace_id, name: row.name, expiresAt: row.expires_at, revokedAt: row.revoked_at };
+    return {
+      id: row.id,
+      workspaceId: row.workspace_id,
+      name: row.name,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      scope: storedApiKeyScope(row.scope, row.route_groups),
+    };
   }
 
   /** Records a use in memory; `flushUses` writes them in one batch (no write per request). */

@@ -10,6 +10,7 @@ import { requestLogBudgetsMigration } from './migrations/0007-request-log-budget
 import { inboxVersionsMigration } from './migrations/0008-inbox-versions.js';
 import { auditRetentionMigration } from './migrations/0009-audit-retention.js';
 import { eventDedupPerUserMigration } from './migrations/0010-event-dedup-per-user.js';
+import { apiKeyScopesMigration } from './migrations/0011-api-key-scopes.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -25,6 +26,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0008-inbox-versions': inboxVersionsMigration(engine),
     '0009-audit-retention': auditRetentionMigration(engine),
     '0010-event-dedup-per-user': eventDedupPerUserMigration(engine),
+    '0011-api-key-scopes': apiKeyScopesMigration(),
   };
 }
 

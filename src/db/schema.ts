@@ -49,6 +49,10 @@ export interface ApiKeysTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** `full`, `trigger` or `read` (src/auth/api-key-scope.ts). */
+  scope: Generated<string>;
+  /** JSON array of the route groups the key may call; null = every group. */
+  route_groups: string | null;
 }
 
 export interface PublicKeysTable {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { API_KEY_SCOPES, API_ROUTE_GROUPS } from '../auth/api-key-scope.js';
 import { CSRF_HEADER, sessionCookieName } from '../auth/admin-session.js';
 import { MAX_BULK_IDS } from '../inbox/inbox.service.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../inbox/store-filter.js';
@@ -679,6 +680,8 @@ function schemas(): Record<string, Schema> {
         name: str(),
         display_prefix: str('The first 13 characters of the key.'),
         status: { type: 'string', enum: ['active', 'expired', 'revoked'] },
+        scope: ref('ApiKeyScope'),
+        route_groups: nullable(arrayOf(ref('ApiRouteGroup'))),
         created_at: EPOCH_MS('Epoch ms.'),
         created_by: nullable(str()),
         expires_at: nullable(EPOCH_MS('Epoch ms.')),
@@ -687,8 +690,24 @@ function schemas(): Record<string, Schema> {
       },
       ['id', 'name', 'display_prefix', 'status', 'created_at'],
     ),
+    ApiKeyScope: {
+      type: 'string',
+      enum: [...API_KEY_SCOPES],
+      description:
+        '`full`: every backend route; `trigger`: triggers, events and broadcasts only; `read`: GET routes only. ' +
+        'A request outside the scope gets 403 naming the scope it needs. `/v1/auth/whoami` is open to every key.',
+    },
+    ApiRouteGroup: { type: 'string', enum: [...API_ROUTE_GROUPS] },
     ApiKeyCreate: obj(
-      { name: str(undefined, { minLength: 1, maxLength: 200 }), expires_in: str('A duration such as `30d`.', { maxLength: 20 }) },
+      {
+        name: str(undefined, { minLength: 1, maxLength: 200 }),
+        expires_in: str('A duration such as `30d`.', { maxLength: 20 }),
+        scope: ref('ApiKeyScope'),
+        route_groups: {
+          ...arrayOf(ref('ApiRouteGroup')),
+          description: 'Limits a `full` or `read` key to these route groups (default: every group).',
+        },
+      },
       ['name'],
       { additionalProperties: false },
     ),

@@ -1,5 +1,15 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, formatTime, roleAtLeast, type Account, type ApiKey, type PublicKey, type SigningKey, type Workspace } from './api';
+import {
+  api,
+  API_ROUTE_GROUPS,
+  formatTime,
+  roleAtLeast,
+  type Account,
+  type ApiKey,
+  type PublicKey,
+  type SigningKey,
+  type Workspace,
+} from './api';
 import { CopyButton, DownloadButton, ErrorText, Modal, OnceBox, StatusBadge, useLoad } from './ui';
 
 interface Props {
@@ -199,11 +209,18 @@ function EnhancedSecurity({
   );
 }
 
+function scopeLabel(key: ApiKey): string {
+  const access = { full: 'Full', trigger: 'Trigger only', read: 'Read only' }[key.scope];
+  return key.route_groups === null ? access : `${access}: ${key.route_groups.join(', ')}`;
+}
+
 function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
   const list = useLoad(() => api<{ api_keys: ApiKey[] }>('GET', `${base}/api-keys`), [base]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [expiresIn, setExpiresIn] = useState('');
+  const [scope, setScope] = useState<ApiKey['scope']>('full');
+  const [groups, setGroups] = useState<string[]>([]);
   const [created, setCreated] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -211,10 +228,17 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
     event.preventDefault();
     setError(null);
     try {
-      const answer = await api<{ key: string }>('POST', `${base}/api-keys`, { name, ...(expiresIn ? { expires_in: expiresIn } : {}) });
+      const answer = await api<{ key: string }>('POST', `${base}/api-keys`, {
+        name,
+        ...(expiresIn ? { expires_in: expiresIn } : {}),
+        scope,
+        ...(scope !== 'trigger' && groups.length > 0 ? { route_groups: groups } : {}),
+      });
       setCreated(answer.key);
       setCreating(false);
       setName('');
+      setScope('full');
+      setGroups([]);
       list.reload();
     } catch (failure) {
       setError(failure);
@@ -257,6 +281,30 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               <option value="365d">In 1 year</option>
             </select>
           </label>
+          <label>
+            Access
+            <select data-testid="api-key-scope" value={scope} onChange={(e) => setScope(e.target.value as ApiKey['scope'])}>
+              <option value="full">Full access</option>
+              <option value="trigger">Trigger only (triggers, events, broadcasts)</option>
+              <option value="read">Read only (GET requests)</option>
+            </select>
+          </label>
+          {scope !== 'trigger' && (
+            <fieldset className="checkbox-group" data-testid="api-key-groups">
+              <legend>Limit to route groups (none checked: all)</legend>
+              {API_ROUTE_GROUPS.map((group) => (
+                <label key={group} className="checkbox">
+                  <input
+                    type="checkbox"
+                    value={group}
+                    checked={groups.includes(group)}
+                    onChange={(e) => setGroups(e.target.checked ? [...groups, group] : groups.filter((g) => g !== group))}
+                  />
+                  {group}
+                </label>
+              ))}
+            </fieldset>
+          )}
           <button type="submit" data-testid="api-key-create">
             Generate
           </button>
@@ -272,6 +320,7 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
           <tr>
             <th>Name</th>
             <th>Key</th>
+            <th>Access</th>
             <th>Created</th>
             <th>Created by</th>
             <th>Last used</th>
@@ -287,6 +336,7 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               <td>
                 <code data-testid="api-key-prefix">{key.display_prefix}…</code>
               </td>
+              <td data-testid="api-key-scope-cell">{scopeLabel(key)}</td>
               <td>{formatTime(key.created_at)}</td>
               <td>{key.created_by ?? '—'}</td>
               <td>{key.last_used_at ? formatTime(key.last_used_at) : 'Never'}</td>
@@ -294,7 +344,7 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               <StatusCells status={key.status} isAdmin={isAdmin} revokeTestId="revoke-api-key" onRevoke={() => void revoke(key)} />
             </tr>
           ))}
-          {list.data?.api_keys.length === 0 && <EmptyRow colSpan={8} text="No API keys yet." />}
+          {list.data?.api_keys.length === 0 && <EmptyRow colSpan={9} text="No API keys yet." />}
         </tbody>
       </table>
     </section>

@@ -29,12 +29,17 @@ export interface ApiKey {
   name: string;
   display_prefix: string;
   status: 'active' | 'expired' | 'revoked';
+  scope: 'full' | 'trigger' | 'read';
+  route_groups: string[] | null;
   created_at: number;
   created_by: string | null;
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
 }
+
+/** Route groups an API key can be limited to (src/auth/api-key-scope.ts). */
+export const API_ROUTE_GROUPS = ['ingest', 'users', 'tenants', 'lists', 'objects', 'preferences', 'messages'] as const;
 
 export interface PublicKey {
   id: string;
