@@ -7,6 +7,7 @@ import { SecretBox } from './credentials/encryption.js';
 import { loadMasterKey } from './credentials/master-key.js';
 import { PublicKeyService } from './credentials/public-keys.service.js';
 import { SigningKeyService } from './credentials/signing-keys.service.js';
+import { WebhookSecretService } from './credentials/webhook-secrets.service.js';
 import { WorkspaceSecretService } from './credentials/workspace-secrets.service.js';
 import { openDb } from './db/client.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -28,6 +29,7 @@ export interface Herald {
   isFirstStart: boolean;
   workspaces: WorkspaceService;
   workspaceSecrets: WorkspaceSecretService;
+  webhookSecrets: WebhookSecretService;
   apiKeys: ApiKeyService;
   publicKeys: PublicKeyService;
   signingKeys: SigningKeyService;
@@ -63,7 +65,8 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
     await migrateToLatest(db, handle.engine, config.databaseSchema);
     const audit = new AuditService(db, clock);
     const workspaceSecrets = new WorkspaceSecretService(db, box, clock, audit);
-    const workspaces = new WorkspaceService(db, box, workspaceSecrets, clock, audit);
+    const webhookSecrets = new WebhookSecretService(db, box, workspaceSecrets, clock, audit);
+    const workspaces = new WorkspaceService(db, box, workspaceSecrets, webhookSecrets, clock, audit);
     const isFirstStart = await workspaces.bootstrap();
     const apiKeys = new ApiKeyService(db, clock, audit);
     const requestLog = new RequestLogService(db, clock, { maxRows: config.requestLogMaxRows, maxAgeMs: config.requestLogMaxAgeMs });
@@ -77,6 +80,7 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
       isFirstStart,
       workspaces,
       workspaceSecrets,
+      webhookSecrets,
       apiKeys,
       publicKeys: new PublicKeyService(db, clock, audit),
       signingKeys: new SigningKeyService(db, clock, audit),

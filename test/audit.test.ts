@@ -123,7 +123,13 @@ for (const engine of enginesUnderTest()) {
         assert.equal(e.time, h.clock.now());
       }
       assert.deepEqual(mine[0]?.target, { type: 'api_key', id: apiKey.id });
-      assert.deepEqual(mine[0]?.details, { name: 'billing', display_prefix: apiKey.display_prefix, expires_at: null });
+      assert.deepEqual(mine[0]?.details, {
+        name: 'billing',
+        display_prefix: apiKey.display_prefix,
+        expires_at: null,
+        scope: 'full',
+        route_groups: null,
+      });
       assert.deepEqual(mine[2]?.target, { type: 'public_key', id: publicKey.id });
       assert.deepEqual(mine[5]?.target, { type: 'signing_key', id: imported.kid });
       assert.deepEqual(mine[6]?.target, { type: 'signing_key', id: signing.kid });

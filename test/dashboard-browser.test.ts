@@ -215,6 +215,16 @@ for (const engine of enginesUnderTest()) {
       assert.equal(await scoped.textContent(), 'Read only: users');
       await page.click('[data-testid="new-api-key-done"]');
 
+      // The webhook signing secret: rolled with a grace period, shown once.
+      await page.click('[data-testid="roll-webhook-secret"]');
+      await page.selectOption('[data-testid="webhook-secret-grace"]', '1h');
+      await page.click('[data-testid="roll-webhook-secret-confirm"]');
+      const webhookSecret = await page.waitForSelector('[data-testid="new-webhook-secret-value"]', { timeout: WAIT_MS });
+      assert.match(((await webhookSecret.textContent()) ?? '').trim(), /^hwh_test_[0-9A-Za-z]{46}$/);
+      await page.waitForSelector('[data-testid="webhook-secret-status"] >> text=Still signs until', { timeout: WAIT_MS });
+      await shot(page, 'webhook-secret');
+      await page.click('[data-testid="new-webhook-secret-done"]');
+
       // A real call with the key shows up in the request log.
       const ok = await whoamiUntil(h, key, 200);
       assert.equal(ok.status, 200);

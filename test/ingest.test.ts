@@ -106,7 +106,8 @@ for (const engine of enginesUnderTest()) {
       assert.equal((bob['properties'] as Record<string, unknown>)['name'], 'Bob');
     });
 
-    test('a webhook step POSTs a signed payload', async () => {
+    test('a webhook step POSTs a payload signed with the webhook secret', async () => {
+      const { webhook_secret: webhookSecret } = await h.herald.webhookSecrets.roll(await h.herald.workspaces.get('staging'), 0);
       const before = receiver.received.length;
       const result = await client.workflows.trigger(
         new WorkflowTriggerRequest({ workflow: 'order-webhook', recipients: ['alice'], data: { order_id: 'W1' } }),
@@ -122,7 +123,7 @@ for (const engine of enginesUnderTest()) {
       assert.equal(hook.headers['x-team'], 'ops');
       const signature = String(hook.headers['x-herald-signature']);
       const [, ts] = /t=(\d+)/.exec(signature) ?? [];
-      const expected = createHmac('sha256', h.staging.secret).update(`${ts}.${hook.body}`).digest('hex');
+      const expected = createHmac('sha256', webhookSecret).update(`${ts}.${hook.body}`).digest('hex');
       assert.equal(signature, `t=${ts},v1=${expected}`);
       await waitFor(async () => {
         const row = await h.herald.db

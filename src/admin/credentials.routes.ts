@@ -73,6 +73,23 @@ export function registerAdminCredentialRoutes(group: FastifyInstance, deps: Admi
     return { workspace_key: workspace.workspaceKey, previous_valid_until: rotated.previous_valid_until };
   });
 
+  // --- Webhook signing secret ----------------------------------------------------------------
+
+  group.get<{ Params: WorkspaceParams }>('/admin/api/workspaces/:ws/webhook-secret', async (request) => {
+    const { workspace } = await requireWorkspace(request, herald, 'viewer');
+    return herald.webhookSecrets.status(workspace.id);
+  });
+
+  // The new secret is in this answer and nowhere else, ever (shown once, like an API key).
+  group.post<{ Params: WorkspaceParams }>('/admin/api/workspaces/:ws/webhook-secret/roll', async (request, reply) => {
+    const { principal, workspace } = await requireWorkspace(request, herald, 'admin', { fresh: true });
+    const body = parseBody(RotateBody, request.body);
+    const graceMs = body.grace === undefined ? herald.config.secretGracePeriodMs : durationOf(body.grace, 'grace', true);
+    const rolled = await herald.webhookSecrets.roll(workspace, graceMs, actorOf(request, principal));
+    reply.header('cache-control', 'no-store');
+    return rolled;
+  });
+
   // --- API keys -----------------------------------------------------------------------------
 
   group.get<{ Params: WorkspaceParams }>('/admin/api/workspaces/:ws/api-keys', async (request) => {

@@ -22,6 +22,8 @@ Workspaces
   enhanced-security <ws> [on|off]
 
 Credentials
+  webhook-secret roll <ws> [--grace 24h]    a new webhook signing secret, printed once
+  webhook-secret status <ws>
   api-key create <ws> --name N [--expires-in 30d] [--scope full|trigger|read] [--groups users,lists,…]
   api-key list <ws>
   api-key revoke <ws> <id>
@@ -86,6 +88,7 @@ const COMMON = ['json', 'help', 'version'];
 const ALLOWED_OPTIONS: Record<string, string[]> = {
   'workspace create': ['name', 'mode'],
   'workspace rotate-secret': ['grace'],
+  'webhook-secret roll': ['grace'],
   'api-key create': ['name', 'expires-in', 'scope', 'groups'],
   'public-key create': ['name', 'allowed-origin'],
   'signing-key create': ['name'],

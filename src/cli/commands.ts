@@ -215,6 +215,38 @@ export const COMMANDS: Record<string, Command> = {
     });
   },
 
+  async 'webhook-secret roll'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const graceText = option(inv, 'grace');
+    return withWorkspace(ref, async (h, w) => {
+      const graceMs = graceText === undefined ? h.config.secretGracePeriodMs : duration(graceText, '--grace', true);
+      const rolled = await h.webhookSecrets.roll(w, graceMs, cliActor());
+      const until = rolled.previous_valid_until;
+      return {
+        json: { workspace: w.slug, ...rolled },
+        text:
+          `Webhook signing secret for ${w.slug}:\n\n  ${rolled.webhook_secret}\n\n${ONCE_WARNING}\n` +
+          (until === null
+            ? 'Webhooks are signed with this secret only from now on.'
+            : `Until ${formatTime(until)} webhooks carry a signature with the previous secret as well.`),
+      };
+    });
+  },
+
+  async 'webhook-secret status'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    return withWorkspace(ref, async (h, w) => {
+      const status = await h.webhookSecrets.status(w.id);
+      const lines = !status.has_own_secret
+        ? ['Webhooks are signed with the workspace secret: run `herald webhook-secret roll` to give them a secret of their own.']
+        : [
+            status.current ? `Current secret ${status.current.id}, made ${formatTime(status.current.created_at)}.` : 'No current secret.',
+            ...status.previous.map((p) => `Previous secret ${p.id} still signs until ${formatTime(p.valid_until)}.`),
+          ];
+      return { json: status, text: lines.join('\n') };
+    });
+  },
+
   async 'api-key create'(inv) {
     const ref = arg(inv, 0, 'workspace');
     const name = option(inv, 'name');

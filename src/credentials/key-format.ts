@@ -10,6 +10,7 @@ import { sha256Hex } from '../lib/crypto.js';
  *   API key           hak_<mode>_<30 base62><6 base62 CRC32>       ≈178 random bits
  *   public key        hpk_<mode>_<24 base62>                       identifier, not secret
  *   service token     hst_<30 base62><6 base62 CRC32>              ≈178 random bits; admin API, no mode
+ *   webhook secret    hwh_<mode>_<40 base62><6 base62 CRC32>       ≈238 random bits; signs outbound webhooks
  *
  * `<mode>` is `test` or `live` (the workspace's mode) so a key tells where it belongs.
  * The CRC32 lets a secret scanner, or Herald itself, reject a lookalike or a typo offline.
@@ -26,7 +27,14 @@ const PUBLIC_KEY_RANDOM_CHARS = 24;
 const API_KEY_DISPLAY_RANDOM_CHARS = 4;
 const SERVICE_TOKEN_RANDOM_CHARS = 30;
 
-const PREFIX = { workspaceKey: 'hwk', workspaceSecret: 'hws', apiKey: 'hak', publicKey: 'hpk', serviceToken: 'hst' } as const;
+const PREFIX = {
+  workspaceKey: 'hwk',
+  workspaceSecret: 'hws',
+  apiKey: 'hak',
+  publicKey: 'hpk',
+  serviceToken: 'hst',
+  webhookSecret: 'hwh',
+} as const;
 
 function checksumOf(body: string): string {
   return encodeBase62Fixed(crc32(body), CHECKSUM_CHARS);
@@ -42,6 +50,10 @@ export function generateWorkspaceKey(mode: WorkspaceMode): string {
 
 export function generateWorkspaceSecret(mode: WorkspaceMode): string {
   return withChecksum(`${PREFIX.workspaceSecret}_${mode}_${randomBase62(WORKSPACE_SECRET_RANDOM_CHARS)}`);
+}
+
+export function generateWebhookSecret(mode: WorkspaceMode): string {
+  return withChecksum(`${PREFIX.webhookSecret}_${mode}_${randomBase62(WORKSPACE_SECRET_RANDOM_CHARS)}`);
 }
 
 export function generatePublicKey(mode: WorkspaceMode): string {

@@ -5,6 +5,7 @@
  * belong (a workspace secret sent as the workspace key, a token pasted into a URL or a Date header).
  *
  *   workspace secret   hws_<mode>_…          → hws_<mode>_[redacted]
+ *   webhook secret     hwh_<mode>_…          → hwh_<mode>_[redacted]
  *   API key            hak_<mode>_XXXX…      → hak_<mode>_XXXX… (the display prefix, shown in lists anyway)
  *   service token      hst_XXXX…             → hst_XXXX… (likewise)
  *   JWT / JWS          eyJ….….…              → [redacted token]
@@ -24,6 +25,7 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string
   [/LS0tLS1CRUdJTi[A-Za-z0-9+/=]*/g, '[redacted key]'],
   [/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, '[redacted token]'],
   [/hws_(test|live)_[0-9A-Za-z]*/g, 'hws_$1_[redacted]'],
+  [/hwh_(test|live)_[0-9A-Za-z]*/g, 'hwh_$1_[redacted]'],
   [/hak_(?:test|live)_[0-9A-Za-z]*/g, keepPrefix(API_KEY_DISPLAY_PREFIX_CHARS)],
   [/hst_[0-9A-Za-z]*/g, keepPrefix(SERVICE_TOKEN_DISPLAY_PREFIX_CHARS)],
 ];

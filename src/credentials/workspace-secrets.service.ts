@@ -8,7 +8,9 @@ import { newId } from '../lib/ids.js';
 import { recordChange } from './change-log.repo.js';
 import type { SecretBox } from './encryption.js';
 import { generateWorkspaceSecret, type WorkspaceMode } from './key-format.js';
-import { expireSecrets, findCurrentSecret, findValidSecrets, insertWorkspaceSecret } from './workspace-secrets.repo.js';
+import { findCurrentSecret, findValidSecrets, insertSecret, retireForRotation } from './secrets.repo.js';
+
+const TABLE = 'workspace_secrets';
 
 export interface ValidSecret {
   secret: string;
@@ -42,7 +44,7 @@ export class WorkspaceSecretService {
   async issueInitial(trx: Kysely<Database>, workspace: { id: string; mode: WorkspaceMode }): Promise<void> {
     const id = newId('secret');
     const secret = generateWorkspaceSecret(workspace.mode);
-    await insertWorkspaceSecret(trx, {
+    await insertSecret(trx, TABLE, {
       id,
       workspace_id: workspace.id,
       secret_enc: this.box.encrypt(secret, WorkspaceSecretService.aadFor(workspace.id, id)),
@@ -53,14 +55,14 @@ export class WorkspaceSecretService {
 
   /** The current secret, for Herald's own use (signing webhooks). Showing it to someone goes through revealTo. */
   async reveal(workspaceId: string): Promise<string> {
-    const row = await findCurrentSecret(this.db, workspaceId);
+    const row = await findCurrentSecret(this.db, TABLE, workspaceId);
     if (!row) throw new AppError('INTERNAL', 'workspace has no current secret; rotate it to issue one');
     return this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id));
   }
 
   /** The current secret, shown to `actor`: audited first, so an unrecorded disclosure cannot happen. */
   async revealTo(workspaceId: string, actor: AuditActor): Promise<string> {
-    const row = await findCurrentSecret(this.db, workspaceId);
+    const row = await findCurrentSecret(this.db, TABLE, workspaceId);
     if (!row) throw new AppError('INTERNAL', 'workspace has no current secret; rotate it to issue one');
     await this.audit.record(
       auditEntry(actor, { workspaceId, action: 'workspace_secret.revealed', targetType: 'workspace_secret', targetId: row.id }),
@@ -70,7 +72,7 @@ export class WorkspaceSecretService {
 
   /** The secrets an HMAC signature may be made with right now: the current one plus any in grace. */
   async validSecrets(workspaceId: string): Promise<ValidSecret[]> {
-    const rows = await findValidSecrets(this.db, workspaceId, this.clock.now());
+    const rows = await findValidSecrets(this.db, TABLE, workspaceId, this.clock.now());
     return rows.map((row) => ({
       secret: this.box.decrypt(row.secret_enc, WorkspaceSecretService.aadFor(workspaceId, row.id)),
       expiresAt: row.expires_at,
@@ -89,15 +91,8 @@ export class WorkspaceSecretService {
     const id = newId('secret');
     let previousValidUntil: number | null = null;
     await this.db.transaction().execute(async (trx) => {
-      const valid = await findValidSecrets(trx, workspace.id, now);
-      const current = valid.find((row) => row.expires_at === null);
-      const older = valid.filter((row) => row !== current).map((row) => row.id);
-      await expireSecrets(trx, workspace.id, older, now);
-      if (current) {
-        previousValidUntil = now + graceMs;
-        await expireSecrets(trx, workspace.id, [current.id], previousValidUntil);
-      }
-      await insertWorkspaceSecret(trx, {
+      previousValidUntil = await retireForRotation(trx, TABLE, workspace.id, graceMs, now);
+      await insertSecret(trx, TABLE, {
         id,
         workspace_id: workspace.id,
         secret_enc: this.box.encrypt(secret, WorkspaceSecretService.aadFor(workspace.id, id)),

@@ -11,6 +11,7 @@ import { inboxVersionsMigration } from './migrations/0008-inbox-versions.js';
 import { auditRetentionMigration } from './migrations/0009-audit-retention.js';
 import { eventDedupPerUserMigration } from './migrations/0010-event-dedup-per-user.js';
 import { apiKeyScopesMigration } from './migrations/0011-api-key-scopes.js';
+import { webhookSecretsMigration } from './migrations/0012-webhook-secrets.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -27,6 +28,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0009-audit-retention': auditRetentionMigration(engine),
     '0010-event-dedup-per-user': eventDedupPerUserMigration(engine),
     '0011-api-key-scopes': apiKeyScopesMigration(),
+    '0012-webhook-secrets': webhookSecretsMigration(),
   };
 }
 

@@ -422,6 +422,7 @@ export interface Database {
   organisations: OrganisationsTable;
   workspaces: WorkspacesTable;
   workspace_secrets: WorkspaceSecretsTable;
+  webhook_secrets: WorkspaceSecretsTable;
   api_keys: ApiKeysTable;
   public_keys: PublicKeysTable;
   signing_keys: SigningKeysTable;

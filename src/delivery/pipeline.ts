@@ -29,7 +29,7 @@ export function createPipeline(herald: Herald, logger: Logger, collaborators: { 
   const workflows = new WorkflowService(herald);
   const webhooks = new WebhookSender(
     herald,
-    (workspaceId) => herald.workspaceSecrets.reveal(workspaceId),
+    (workspaceId) => herald.webhookSecrets.signingSecrets(workspaceId),
     logger,
     new WebhookTargetPolicy(herald.config.webhookAllowedHosts),
   );

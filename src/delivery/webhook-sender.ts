@@ -7,7 +7,8 @@ import { postWebhook, type WebhookTargetPolicy } from './webhook-target.js';
 
 /**
  * Sends queued webhook steps. Each POST is signed so the receiver can check it came from Herald:
- *   x-herald-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(workspace secret, "<t>.<raw body>")>
+ *   x-herald-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, "<t>.<raw body>")>
+ * with one `v1=` per valid webhook secret (the current one first; a rolled-out one during its grace).
  * Failures are retried with exponential backoff (10 s, 20 s, … capped at 1 h) up to MAX_ATTEMPTS.
  * Targets on private, loopback and link-local addresses are refused (src/delivery/webhook-target.ts).
  */
@@ -20,8 +21,9 @@ const TIMEOUT_MS = 10_000;
 const BASE_BACKOFF_MS = 10_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
-export function signWebhook(secret: string, timestampS: number, body: string): string {
-  return `t=${timestampS},v1=${createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex')}`;
+export function signWebhook(secrets: readonly string[], timestampS: number, body: string): string {
+  const signatures = secrets.map((secret) => `v1=${createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex')}`);
+  return [`t=${timestampS}`, ...signatures].join(',');
 }
 
 export function backoffMs(attempts: number): number {
@@ -34,7 +36,7 @@ export class WebhookSender {
 
   constructor(
     private readonly deps: ServiceDeps,
-    private readonly secretFor: (workspaceId: string) => Promise<string>,
+    private readonly secretsFor: (workspaceId: string) => Promise<string[]>,
     private readonly log: Logger,
     private readonly targets: WebhookTargetPolicy,
   ) {}
@@ -74,7 +76,7 @@ export class WebhookSender {
     const body = JSON.stringify(isPlainObject(stored) ? stored['body'] : stored);
     let error: string | null = null;
     try {
-      const secret = await this.secretFor(row.workspace_id);
+      const secrets = await this.secretsFor(row.workspace_id);
       const timestampS = Math.floor(this.deps.clock.now() / 1000);
       const status = await postWebhook(
         row.url,
@@ -83,7 +85,7 @@ export class WebhookSender {
           'content-type': 'application/json',
           'user-agent': 'Herald-Webhook/1',
           'x-herald-webhook-id': row.id,
-          'x-herald-signature': signWebhook(secret, timestampS, body),
+          'x-herald-signature': signWebhook(secrets, timestampS, body),
         },
         body,
         this.targets,

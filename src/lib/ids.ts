@@ -4,6 +4,7 @@ const PREFIXES = {
   organisation: 'org',
   workspace: 'ws',
   secret: 'wsec',
+  webhookSecret: 'whsec',
   apiKey: 'key',
   publicKey: 'pk',
   request: 'req',

@@ -674,6 +674,23 @@ function schemas(): Record<string, Schema> {
     SecretRotated: obj({ workspace_key: str(), previous_valid_until: nullable(EPOCH_MS('Epoch ms.')) }, ['workspace_key'], {
       description: 'The new secret is not in this answer: read it with `GET …/secret` (an audited reveal).',
     }),
+    WebhookSecretStatus: obj(
+      {
+        has_own_secret: bool('false: webhooks are still signed with the workspace secret (a workspace older than webhook secrets).'),
+        current: nullable(obj({ id: str(), created_at: EPOCH_MS('Epoch ms.') }, ['id', 'created_at'])),
+        previous: arrayOf(
+          obj({ id: str(), created_at: EPOCH_MS('Epoch ms.'), valid_until: EPOCH_MS('Epoch ms.') }, ['id', 'created_at', 'valid_until']),
+        ),
+      },
+      ['has_own_secret', 'current', 'previous'],
+    ),
+    WebhookSecretRolled: obj(
+      {
+        webhook_secret: str('`hwh_<mode>_…`; shown only in this response.'),
+        previous_valid_until: nullable(EPOCH_MS('Until when the previous secret keeps signing (epoch ms).')),
+      },
+      ['webhook_secret', 'previous_valid_until'],
+    ),
     ApiKey: obj(
       {
         id: str(),
@@ -1522,6 +1539,27 @@ function adminWorkspacePaths(): Record<string, PathItem> {
         description: `The previous secret stays valid for the grace period; at most two are ever valid.${FRESH}`,
         body: ref('SecretRotate'),
         ok: { schema: ref('SecretRotated') },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/webhook-secret': {
+      parameters: ws,
+      get: admin({
+        operationId: 'getWebhookSecretStatus',
+        summary: 'Which webhook signing secrets sign right now (viewer)',
+        description: 'Ids and times only: a webhook secret is shown once, when it is made.',
+        ok: { schema: ref('WebhookSecretStatus') },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/webhook-secret/roll': {
+      parameters: ws,
+      post: admin({
+        operationId: 'rollWebhookSecret',
+        summary: 'Make a new webhook signing secret (admin)',
+        description: `The secret is in this response only. The previous one keeps signing (a second \`v1=\` in \`x-herald-signature\`) for the grace period.${FRESH}`,
+        body: ref('SecretRotate'),
+        ok: { schema: ref('WebhookSecretRolled') },
         errors: [404],
       }),
     },

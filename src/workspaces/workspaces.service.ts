@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
 import { recordChange } from '../credentials/change-log.repo.js';
 import { MasterKeyError, type SecretBox } from '../credentials/encryption.js';
 import { generateWorkspaceKey, type WorkspaceMode } from '../credentials/key-format.js';
+import type { WebhookSecretService } from '../credentials/webhook-secrets.service.js';
 import type { WorkspaceSecretService } from '../credentials/workspace-secrets.service.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -76,6 +77,7 @@ export class WorkspaceService {
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
     private readonly secrets: WorkspaceSecretService,
+    private readonly webhookSecrets: WebhookSecretService,
     private readonly clock: Clock,
     audit?: AuditService,
   ) {
@@ -133,6 +135,7 @@ export class WorkspaceService {
     };
     await insertWorkspace(trx, row);
     await this.secrets.issueInitial(trx, { id: row.id, mode: row.mode });
+    await this.webhookSecrets.issueInitial(trx, { id: row.id, mode: row.mode });
     await this.audit.record(
       auditEntry(actor, {
         workspaceId: row.id,

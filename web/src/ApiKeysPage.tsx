@@ -8,6 +8,7 @@ import {
   type ApiKey,
   type PublicKey,
   type SigningKey,
+  type WebhookSecretStatus,
   type Workspace,
 } from './api';
 import { CopyButton, DownloadButton, ErrorText, Modal, OnceBox, StatusBadge, useLoad } from './ui';
@@ -29,7 +30,106 @@ export function ApiKeysPage({ account, workspace, base, onWorkspaceChanged }: Pr
       <ApiKeys isAdmin={isAdmin} base={base} />
       <PublicKeys isAdmin={isAdmin} base={base} />
       <SigningKeys isAdmin={isAdmin} base={base} />
+      <WebhookSecret isAdmin={isAdmin} base={base} />
     </div>
+  );
+}
+
+/** How long a rotated-out secret keeps working. */
+function GraceSelect({ value, onChange, testId }: { value: string; onChange: (grace: string) => void; testId: string }) {
+  return (
+    <label>
+      Grace period for the old secret
+      <select data-testid={testId} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="0">None (old secret stops now)</option>
+        <option value="1h">1 hour</option>
+        <option value="24h">24 hours</option>
+        <option value="7d">7 days</option>
+      </select>
+    </label>
+  );
+}
+
+function WebhookSecret({ isAdmin, base }: { isAdmin: boolean; base: string }) {
+  const status = useLoad(() => api<WebhookSecretStatus>('GET', `${base}/webhook-secret`), [base]);
+  const [rolling, setRolling] = useState(false);
+  const [grace, setGrace] = useState('24h');
+  const [created, setCreated] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const roll = async () => {
+    setError(null);
+    try {
+      const answer = await api<{ webhook_secret: string }>('POST', `${base}/webhook-secret/roll`, { grace });
+      setCreated(answer.webhook_secret);
+      status.reload();
+    } catch (failure) {
+      setError(failure);
+    }
+    setRolling(false);
+  };
+
+  const current = status.data?.current;
+  return (
+    <section className="card" data-testid="webhook-secret">
+      <div className="section-head">
+        <h2>Webhook signing secret</h2>
+        {isAdmin && (
+          <button type="button" className="secondary" data-testid="roll-webhook-secret" onClick={() => setRolling(true)}>
+            Generate new secret
+          </button>
+        )}
+      </div>
+      <p className="muted">
+        Webhook steps are signed with this secret (<code>x-herald-signature: t=…,v1=…</code>), not with the workspace secret, so a receiver
+        holds nothing that can call the API. It is shown once, when generated.
+      </p>
+      {status.data && (
+        <dl className="fields" data-testid="webhook-secret-status">
+          <dt>Current secret</dt>
+          <dd>
+            {!status.data.has_own_secret
+              ? 'None yet: webhooks are signed with the workspace secret. Generate one to separate them.'
+              : current
+                ? `Generated ${formatTime(current.created_at)}`
+                : 'None'}
+          </dd>
+          {status.data.previous.map((previous) => (
+            <div key={previous.id} className="contents">
+              <dt>Previous secret</dt>
+              <dd>Still signs until {formatTime(previous.valid_until)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {created && (
+        <OnceBox
+          label="webhook signing secret"
+          value={created}
+          testId="new-webhook-secret"
+          onDone={() => setCreated(null)}
+          why="Herald keeps it encrypted, only to sign webhooks."
+        />
+      )}
+      <ErrorText error={error ?? status.error} />
+      {rolling && (
+        <Modal title="Generate a new webhook signing secret" testId="roll-webhook-secret-dialog">
+          <p>
+            During the grace period every webhook carries two signatures, one with each secret, so your receivers can switch to the new
+            secret before the old one stops.
+          </p>
+          <GraceSelect value={grace} onChange={setGrace} testId="webhook-secret-grace" />
+          <div className="row">
+            <button type="button" className="danger" data-testid="roll-webhook-secret-confirm" onClick={() => void roll()}>
+              Generate secret
+            </button>
+            <button type="button" className="secondary" onClick={() => setRolling(false)}>
+              Cancel
+            </button>
+          </div>
+        </Modal>
+      )}
+    </section>
   );
 }
 
@@ -117,15 +217,7 @@ function WorkspaceCredentials({ account, workspace, base }: { account: Account; 
             A new secret is generated. Servers signing with the old secret keep working only for the grace period you choose; update them
             before it ends.
           </p>
-          <label>
-            Grace period for the old secret
-            <select data-testid="rotate-grace" value={grace} onChange={(event) => setGrace(event.target.value)}>
-              <option value="0">None (old secret stops now)</option>
-              <option value="1h">1 hour</option>
-              <option value="24h">24 hours</option>
-              <option value="7d">7 days</option>
-            </select>
-          </label>
+          <GraceSelect value={grace} onChange={setGrace} testId="rotate-grace" />
           <div className="row">
             <button type="button" className="danger" data-testid="rotate-confirm" onClick={() => void rotate()}>
               Rotate secret

@@ -38,6 +38,12 @@ export interface ApiKey {
   revoked_at: number | null;
 }
 
+export interface WebhookSecretStatus {
+  has_own_secret: boolean;
+  current: { id: string; created_at: number } | null;
+  previous: Array<{ id: string; created_at: number; valid_until: number }>;
+}
+
 /** Route groups an API key can be limited to (src/auth/api-key-scope.ts). */
 export const API_ROUTE_GROUPS = ['ingest', 'users', 'tenants', 'lists', 'objects', 'preferences', 'messages'] as const;
 

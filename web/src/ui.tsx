@@ -55,10 +55,25 @@ export function DownloadButton({ text, filename, label, testId }: { text: string
 }
 
 /** A secret shown exactly once, with a warning. */
-export function OnceBox({ label, value, testId, onDone }: { label: string; value: string; testId: string; onDone?: () => void }) {
+export function OnceBox({
+  label,
+  value,
+  testId,
+  onDone,
+  why = 'Herald keeps only a hash.',
+}: {
+  label: string;
+  value: string;
+  testId: string;
+  onDone?: () => void;
+  /** Why it cannot be shown again. */
+  why?: string;
+}) {
   return (
     <div className="once" data-testid={testId}>
-      <p className="warning">Copy this {label} now. It will not be shown again: Herald keeps only a hash.</p>
+      <p className="warning">
+        Copy this {label} now. It will not be shown again: {why}
+      </p>
       <pre className="secret" data-testid={`${testId}-value`}>
         {value}
       </pre>
