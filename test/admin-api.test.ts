@@ -805,6 +805,19 @@ for (const engine of enginesUnderTest()) {
       assert.equal((await call({ method: 'GET', url: `${WS}/users/nobody`, session: viewer })).statusCode, 404);
     });
 
+    test('a workflow as read can be saved back unchanged (created_at and updated_at are ignored)', async () => {
+      const developer = await signIn('developer');
+      const read = await call({ method: 'GET', url: `${WS}/workflows/welcome`, session: developer });
+      assert.equal(read.statusCode, 200, read.body);
+      const workflow = read.json() as { created_at: number; updated_at: number };
+      assert.ok(workflow.created_at > 0 && workflow.updated_at > 0);
+      const saved = await call({ method: 'PUT', url: `${WS}/workflows/welcome`, payload: workflow, session: developer });
+      assert.equal(saved.statusCode, 200, saved.body);
+      assert.equal((saved.json() as { created_at: number }).created_at, workflow.created_at);
+      const typo = await call({ method: 'PUT', url: `${WS}/workflows/welcome`, payload: { ...workflow, stepz: [] }, session: developer });
+      assert.equal(typo.statusCode, 400, 'other unknown keys are still refused');
+    });
+
     test('bad input is a 400 with a clear message, and changes nothing', async () => {
       const owner = await signIn('owner');
       const before = await snapshot();

@@ -15,5 +15,5 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
   },
-  server: { proxy: { '/admin/api': 'http://127.0.0.1:8080', '/v1': 'http://127.0.0.1:8080' } },
+  server: { proxy: { '/admin/api': 'http://127.0.0.1:8787', '/v1': 'http://127.0.0.1:8787' } },
 });

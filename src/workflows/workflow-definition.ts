@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainObject } from '../lib/json.js';
 import { parseDuration } from '../lib/duration.js';
 
 /**
@@ -68,9 +69,14 @@ export type WorkflowDefinition = z.infer<typeof WorkflowDefinition>;
 export type WorkflowStep = WorkflowDefinition['steps'][number];
 export type InboxTemplate = z.infer<typeof InboxTemplate>;
 
+/** Fields Herald sets on a stored workflow: what `workflow get` prints can be applied again as is. */
+const READ_ONLY_FIELDS = ['created_at', 'updated_at'];
+
 /** Validates a definition; returns readable problems (path: message) instead of throwing. */
 export function parseWorkflowDefinition(value: unknown): { ok: true; definition: WorkflowDefinition } | { ok: false; problems: string[] } {
-  const parsed = WorkflowDefinition.safeParse(value);
+  const parsed = WorkflowDefinition.safeParse(
+    isPlainObject(value) ? Object.fromEntries(Object.entries(value).filter(([key]) => !READ_ONLY_FIELDS.includes(key))) : value,
+  );
   if (parsed.success) return { ok: true, definition: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(workflow)'}: ${issue.message}`) };
 }

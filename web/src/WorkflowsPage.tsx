@@ -103,7 +103,14 @@ function Editor({
   onSaved: (slug: string) => void;
 }) {
   const [slug, setSlug] = useState(workflow?.slug ?? '');
-  const [text, setText] = useState(() => JSON.stringify(workflow ?? TEMPLATE, null, 2));
+  // The definition only: created_at and updated_at are Herald's to set.
+  const [text, setText] = useState(() =>
+    JSON.stringify(
+      workflow ? { slug: workflow.slug, name: workflow.name, category: workflow.category, steps: workflow.steps } : TEMPLATE,
+      null,
+      2,
+    ),
+  );
   const [recipient, setRecipient] = useState('');
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
