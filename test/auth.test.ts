@@ -174,14 +174,42 @@ for (const engine of enginesUnderTest()) {
       secret = fresh;
     });
 
+    test('rejections say what to do: a bare API key, the schemes a route accepts, the workspace a signature is checked for', async () => {
+      const key = (await h.herald.apiKeys.create(await h.herald.workspaces.get('staging'), { name: 'bare' })).key;
+      const bare = await h.app.inject({ method: 'GET', url: '/v1/user/', headers: { authorization: key } });
+      assert.equal(bare.statusCode, 401);
+      assert.match(bare.json().message as string, /an API key without "Bearer": send it as "Authorization: Bearer <API key>"/);
+      const bareOnClient = await h.app.inject({ method: 'GET', url: '/v2/subscriber/alice/category/', headers: { authorization: key } });
+      assert.match(bareOnClient.json().message as string, /this route accepts public keys, not API keys/);
+      const noneOnBackend = await h.app.inject({ method: 'GET', url: '/v1/user/' });
+      assert.match(noneOnBackend.json().message as string, /accepts workspace key \+ secret signatures .* or API keys/);
+      assert.doesNotMatch(noneOnBackend.json().message as string, /public keys/);
+
+      const production = await h.herald.workspaces.get('production');
+      const wrongSecret = await h.herald.workspaceSecrets.reveal(production.id);
+      const date = new Date(h.clock.now()).toUTCString();
+      const signature = createHmac('sha256', wrongSecret).update(`GET\n\n\n${date}\n/v1/user/`).digest('base64');
+      const crossed = await h.app.inject({
+        method: 'GET',
+        url: '/v1/user/',
+        headers: { authorization: `${h.staging.workspaceKey}:${signature}`, date },
+      });
+      assert.equal(crossed.statusCode, 401);
+      assert.match(crossed.json().message as string, /belongs to workspace "staging", so sign with staging's workspace secret/);
+    });
+
     test('errors keep the SuprSend envelope: missing credential, unknown route, oversized body', async () => {
       const missing = await h.app.inject({ method: 'GET', url: '/v1/auth/whoami' });
       assert.equal(missing.statusCode, 401);
+      const missingMessage =
+        'missing Authorization header: this route accepts workspace key + secret signatures ("Authorization: <workspace key>:<signature>", ' +
+        'as the backend SDKs send), or API keys ("Authorization: Bearer <API key>"), or public keys ("Authorization: <public key>", ' +
+        'as the browser and mobile SDKs send)';
       assert.deepEqual(missing.json(), {
         status: 'error',
         code: 401,
-        message: 'missing Authorization header',
-        error: { type: 'UNAUTHENTICATED', message: 'missing Authorization header' },
+        message: missingMessage,
+        error: { type: 'UNAUTHENTICATED', message: missingMessage },
       });
       const unknown = await h.app.inject({ method: 'GET', url: '/nope' });
       assert.equal(unknown.statusCode, 404);

@@ -62,6 +62,14 @@ const KIND_NAMES: Record<CredentialKind, string> = {
   public_key: 'public keys',
 };
 
+const SCHEME_SHAPES: Record<CredentialKind, string> = {
+  hmac: '"Authorization: <workspace key>:<signature>", as the backend SDKs send',
+  api_key: '"Authorization: Bearer <API key>"',
+  public_key: '"Authorization: <public key>", as the browser and mobile SDKs send',
+};
+
+const API_KEY_WITHOUT_BEARER_RE = /^hak_(?:test|live)_[0-9A-Za-z]+$/;
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -112,7 +120,20 @@ async function attributeRejection(request: FastifyRequest, outcome: AuthRejectio
 async function authenticate(request: FastifyRequest, accepts: readonly CredentialKind[], deps: AuthDeps): Promise<AuthOutcome> {
   const authorization = header(request, 'authorization');
   if (!authorization) {
-    return { ok: false, code: 'UNAUTHENTICATED', message: 'missing Authorization header', reason: 'no credential' };
+    const schemes = accepts.map((k) => `${KIND_NAMES[k]} (${SCHEME_SHAPES[k]})`).join(', or ');
+    return {
+      ok: false,
+      code: 'UNAUTHENTICATED',
+      message: `missing Authorization header: this route accepts ${schemes}`,
+      reason: 'no credential',
+    };
+  }
+  // An API key sent bare reads as a public key: say what is missing instead.
+  if (API_KEY_WITHOUT_BEARER_RE.test(authorization.trim())) {
+    const fix = accepts.includes('api_key')
+      ? 'send it as "Authorization: Bearer <API key>"'
+      : `this route accepts ${accepts.map((k) => KIND_NAMES[k]).join(' or ')}, not API keys`;
+    return { ok: false, code: 'UNAUTHENTICATED', message: `an API key without "Bearer": ${fix}`, reason: 'API key without Bearer' };
   }
   const kind = classifyAuthorization(authorization);
   if (!accepts.includes(kind)) {

@@ -116,7 +116,8 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
   }
   return reject(
     'SIGNATURE_INVALID',
-    'request signature does not match; sign with the workspace secret over METHOD, body MD5, Content-Type, Date and path',
+    `request signature does not match: this workspace key belongs to workspace "${workspace.slug}", so sign with ` +
+      `${workspace.slug}'s workspace secret (each workspace has its own) over METHOD, body MD5, Content-Type, Date and path`,
     // The string-to-sign holds no secret (method, body MD5, Content-Type, Date, target); it is
     // what a developer needs to find which part their client signed differently.
     `HMAC mismatch against ${secrets.length} valid secret(s); server string-to-sign ${JSON.stringify(canonical)}`,
