@@ -227,7 +227,12 @@ for (const engine of enginesUnderTest()) {
           code: 2,
           message: /--expires-in "soon" is not a duration/,
         },
-        { args: ['api-key', 'create', 'staging', '--name', 'x', '--expires-in', '0'], code: 2, message: /not a duration/ },
+        {
+          args: ['api-key', 'create', 'staging', '--name', 'x', '--expires-in', '0'],
+          code: 2,
+          message: /--expires-in must be longer than 0/,
+        },
+        { args: ['token', 'sign', '--key', 'x', '--user', 'u', '--ttl', '0s'], code: 2, message: /--ttl must be longer than 0/ },
         { args: ['api-key', 'create', 'staging'], code: 2, message: /--name is required/ },
         { args: ['api-key', 'create', 'staging', '--name', 'x', '--bogus'], code: 2, message: /bogus/ },
         { args: ['public-key', 'create', 'staging', '--allowed-origin', 'https://x.example/path'], code: 1, message: /not an origin/ },
@@ -241,6 +246,17 @@ for (const engine of enginesUnderTest()) {
         assert.match(result.stderr, c.message, `herald ${c.args.join(' ')}`);
       }
       assert.equal(await snapshot(), beforeState);
+
+      // `herald <command> --help` is that command's help, a group's for `herald api-key --help`.
+      for (const args of [
+        ['api-key', 'create', '--help'],
+        ['api-key', '--help'],
+      ]) {
+        const help = await runHerald(args, t.env);
+        assert.equal(help.code, 0);
+        assert.match(help.stdout, /api-key create <ws> --name N/);
+        assert.doesNotMatch(help.stdout, /signing-key|workspace create/);
+      }
     });
 
     test('no secret appears in any server log line', () => {

@@ -186,10 +186,28 @@ for (const engine of enginesUnderTest()) {
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /cannot read .*nope\.json: ENOENT/);
       const notJson = path.join(t.dataDir, 'broken.json');
-      writeFileSync(notJson, '{"slug": ');
+      writeFileSync(notJson, '{\n  "slug": "x",\n  "name" "y"\n}');
       const broken = await cli('category', 'apply', 'staging', notJson);
       assert.equal(broken.code, 2);
-      assert.match(broken.stderr, /is not valid JSON/);
+      assert.match(broken.stderr, /broken\.json is not valid JSON: .* at line 3, column 10/);
+      assert.doesNotMatch(broken.stderr, /--help/, 'a file that fails to parse is not a usage problem');
+
+      // A workflow naming a category the workspace does not define applies, with a warning.
+      const workflowFile = path.join(t.dataDir, 'uncategorised.json');
+      writeFileSync(
+        workflowFile,
+        JSON.stringify({ slug: 'uncategorised', category: 'no-such', steps: [{ type: 'inbox', template: { text: 'x' } }] }),
+      );
+      const applied = await cli('workflow', 'apply', 'staging', workflowFile);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stderr, /warning: workflow uncategorised names category "no-such", which staging does not define/);
+      writeFileSync(
+        workflowFile,
+        JSON.stringify({ slug: 'uncategorised', category: 'billing', steps: [{ type: 'inbox', template: { text: 'x' } }] }),
+      );
+      const quiet = await cli('workflow', 'apply', 'staging', workflowFile);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '', 'a defined category: no warning');
     });
 
     test('full preferences: sections, defaults, mandatory categories and channel preferences', async () => {

@@ -80,8 +80,9 @@ export function registerAdminWorkflowRoutes(group: FastifyInstance, deps: AdminA
       );
     }
     // The service validates the whole definition (schema and every template) before writing.
-    const [applied] = await workflows.apply(workspace.id, [{ ...body, slug }]);
-    return applied;
+    const applied = await workflows.apply(workspace.id, [{ ...body, slug }]);
+    const warnings = await workflows.warningsFor(workspace, applied);
+    return { ...applied[0], ...(warnings.length > 0 ? { warnings } : {}) };
   });
 
   group.delete<{ Params: SlugParams }>('/admin/api/workspaces/:ws/workflows/:slug', async (request, reply) => {

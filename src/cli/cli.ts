@@ -99,6 +99,19 @@ const ALLOWED_OPTIONS: Record<string, string[]> = {
   'service-token create': ['name', 'role', 'workspace', 'expires-in'],
 };
 
+/** The usage lines of one command (or of a command group: `herald api-key --help`). */
+function commandHelp(name: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  lines.forEach((line, index) => {
+    if (!line.trimStart().startsWith(`${name} `) && line.trim() !== name) return;
+    picked.push(line);
+    // Continuation lines (indented past the command column) belong to it.
+    for (let next = index + 1; next < lines.length && /^ {20,}\S/.test(lines[next] as string); next++) picked.push(lines[next] as string);
+  });
+  return `Usage: herald <command> [options]   (every command takes --json)\n\n${picked.join('\n')}\n\n${USAGE.split('\n\n').at(-1)}`;
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -152,11 +165,13 @@ export async function runCli(rawArgv: string[]): Promise<number> {
     process.stdout.write(isJson ? `${JSON.stringify({ version: version() })}\n` : `${version()}\n`);
     return 0;
   }
+  const command = resolveCommand(positionals);
   if (values.help || positionals.length === 0 || positionals[0] === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    const group = positionals[0] !== undefined && Object.keys(COMMANDS).some((name) => name.startsWith(`${positionals[0]} `));
+    const topic = command?.name ?? (group ? positionals[0] : undefined);
+    process.stdout.write(`${topic === undefined ? USAGE : commandHelp(topic)}\n`);
     return 0;
   }
-  const command = resolveCommand(positionals);
   if (!command) {
     emitError(isJson, 'USAGE', `unknown command "${positionals.slice(0, 2).join(' ')}"\n\n${isJson ? '' : USAGE}`.trim());
     return 2;
@@ -175,7 +190,7 @@ export async function runCli(rawArgv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      emitError(isJson, 'USAGE', `${error.message} (herald --help lists commands)`);
+      emitError(isJson, 'USAGE', error.isHelpful ? `${error.message} (herald ${command.name} --help)` : error.message);
       return 2;
     }
     if (error instanceof AppError) {

@@ -57,12 +57,25 @@ function optionList(inv: Invocation, name: string): string[] {
 
 function duration(text: string, flag: string, allowZero: boolean): number {
   const ms = parseDuration(text);
-  if (ms === null || (!allowZero && ms === 0)) {
+  if (ms === 0 && !allowZero) throw new UsageError(`${flag} must be longer than 0 (got "${text}"); e.g. 30d, 12h or 15m`);
+  if (ms === null) {
     throw new UsageError(
       `${flag} "${text}" is not a duration; use a number with s, m, h, d or w (e.g. 30d, 12h)${allowZero ? ', or 0' : ''}`,
     );
   }
   return ms;
+}
+
+/** JSON.parse's complaint with the line and column of the position it names. */
+function describeJsonError(text: string, error: Error): string {
+  // Node 20 says "… at position 14"; later versions add "(line 1 column 15)" themselves.
+  const message = error.message.replace(/\s*\(line \d+ column \d+\)$/, '');
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position === undefined) return message;
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  return `${message.replace(/ in JSON at position \d+/, '')} at line ${line}, column ${column}`;
 }
 
 /** Reads and parses a JSON file given on the command line (`-` reads standard input). */
@@ -76,7 +89,7 @@ function readJsonFile(file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${file} is not valid JSON: ${describeJsonError(text, error as Error)}`, false);
   }
 }
 
@@ -410,7 +423,9 @@ export const COMMANDS: Record<string, Command> = {
     const ref = arg(inv, 0, 'workspace');
     const definitions = readJsonFile(arg(inv, 1, 'file.json'));
     return withWorkspace(ref, async (h, w) => {
-      const applied = await new WorkflowService(h).apply(w.id, Array.isArray(definitions) ? definitions : [definitions]);
+      const workflows = new WorkflowService(h);
+      const applied = await workflows.apply(w.id, Array.isArray(definitions) ? definitions : [definitions]);
+      for (const warning of await workflows.warningsFor(w, applied)) process.stderr.write(`herald: warning: ${warning}\n`);
       return {
         json: applied,
         text: applied.map((wf) => `Applied workflow ${wf.slug} (${wf.category}, ${wf.steps.length} step(s)) in ${w.slug}.`).join('\n'),

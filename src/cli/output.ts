@@ -2,6 +2,14 @@
 
 export class UsageError extends Error {
   override name = 'UsageError';
+
+  constructor(
+    message: string,
+    /** Whether pointing at `herald --help` helps (not for a file that fails to parse). */
+    readonly isHelpful = true,
+  ) {
+    super(message);
+  }
 }
 
 function formatTime(ms: number | null | undefined): string {

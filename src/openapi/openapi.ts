@@ -1698,9 +1698,15 @@ function adminWorkspacePaths(): Record<string, PathItem> {
       put: admin({
         operationId: 'putWorkflow',
         summary: 'Create or replace a workflow (developer)',
-        description: 'A `slug` in the body must match the path (or be left out).',
+        description:
+          'A `slug` in the body must match the path (or be left out); `created_at` and `updated_at` (as GET returns them) are ignored. ' +
+          'The answer lists `warnings` when something is legal but likely a mistake (a category the workspace does not define).',
         body: ref('WorkflowDefinition'),
-        ok: { schema: ref('WorkflowDefinition') },
+        ok: {
+          schema: {
+            allOf: [ref('WorkflowDefinition'), obj({ warnings: arrayOf(str()) }, [])],
+          },
+        },
         errors: [404],
       }),
       delete: admin({

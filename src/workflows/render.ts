@@ -33,7 +33,29 @@ export function renderText(source: string, context: JsonObject): string {
     }
     compiled.set(source, template);
   }
-  return template(context);
+  try {
+    return template(context);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    // JSON data can hold objects such as {"toString": []}, which no conversion to text survives
+    // (a TypeError, once a 500). Rendered again without such keys, they read like any other object.
+    try {
+      return template(withoutCoercionKeys(context) as JsonObject);
+    } catch (retryError) {
+      throw new TemplateError(`template "${source.slice(0, 60)}" cannot render this data: ${(retryError as Error).message}`);
+    }
+  }
+}
+
+/** A copy of `value` where no object has its own `toString` or `valueOf` (JSON cannot make them functions). */
+function withoutCoercionKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutCoercionKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== 'toString' && key !== 'valueOf')
+      .map(([key, item]) => [key, withoutCoercionKeys(item)]),
+  );
 }
 
 /** Checks every template string of a step compiles (used when a workflow is applied). */

@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { parseJsonArray } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
+import { listCategories } from '../preferences/categories.repo.js';
 import { checkTemplates, TemplateError } from './render.js';
 import { parseWorkflowDefinition, type WorkflowDefinition, type WorkflowStep } from './workflow-definition.js';
 import { deleteWorkflow, findWorkflow, listWorkflows, upsertWorkflow, type WorkflowRow } from './workflows.repo.js';
@@ -67,6 +68,21 @@ export class WorkflowService {
       }
     }
     return parsed.definition;
+  }
+
+  /**
+   * What is legal but likely a mistake in applied workflows: a category the workspace does not
+   * define (deliveries then follow the default preference, opt-in, and no preference page lists it).
+   */
+  async warningsFor(workspace: { id: string; slug: string }, workflows: Workflow[]): Promise<string[]> {
+    const known = new Set((await listCategories(this.deps.db, workspace.id)).map((category) => category.slug));
+    return workflows
+      .filter((workflow) => !known.has(workflow.category))
+      .map(
+        (workflow) =>
+          `workflow ${workflow.slug} names category "${workflow.category}", which ${workspace.slug} does not define; ` +
+          'its deliveries are opt-in by default and no preference page lists it (herald category apply defines it)',
+      );
   }
 
   /** Creates or replaces workflows by slug: all of them or none. */

@@ -120,8 +120,8 @@ function Editor({
     setMessage(null);
     try {
       const body = JSON.parse(text) as unknown;
-      await api('PUT', `${base}/workflows/${encodeURIComponent(slug)}`, body);
-      setMessage('Saved.');
+      const saved = await api<{ warnings?: string[] }>('PUT', `${base}/workflows/${encodeURIComponent(slug)}`, body);
+      setMessage(['Saved.', ...(saved.warnings ?? []).map((warning) => `Warning: ${warning}.`)].join(' '));
       onSaved(slug);
     } catch (failure) {
       setError(failure);
