@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
+import { StartupError } from './lib/errors.js';
 import { createLogger } from './logger.js';
 import { openHerald } from './runtime.js';
 
@@ -37,8 +38,20 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
-  const address = await app.listen({ port: config.port, host: config.host });
-  printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address);
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close().then(() => herald.close());
+    lock?.release();
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new StartupError(
+      `port ${config.port} on ${config.host} is already in use (another Herald, or another program); ` +
+        `stop that one, or give Herald another port: PORT=${config.port + 1} npm start`,
+    );
+  }
+  // After the log lines written so far (pino writes asynchronously), so the banner reads as one block.
+  logger.flush(() => printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address));
 }
 
 function printBanner(config: Config, location: string, engine: string, keySource: string, isFirstStart: boolean, address: string): void {
@@ -53,9 +66,9 @@ function printBanner(config: Config, location: string, engine: string, keySource
   if (isFirstStart) {
     lines.push(
       'First start: created workspaces "staging" (test) and "production" (live, enhanced security on).',
-      'Get a workspace key and secret with:   npx herald workspace secret staging',
-      'Create an API key with:                npx herald api-key create staging --name my-backend',
-      'Create the first dashboard owner with: npx herald admin create --email you@example.com --role owner',
+      'Get a workspace key and secret with:   npm run herald -- workspace secret staging',
+      'Create an API key with:                npm run herald -- api-key create staging --name my-backend',
+      'Create the first dashboard owner with: npm run herald -- admin create --email you@example.com --role owner',
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

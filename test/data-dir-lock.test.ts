@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, runHerald } from './helpers/cli.js';
 import { createTestEnv, type TestEnv } from './helpers/engines.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 
@@ -66,6 +66,25 @@ describe('one server per SQLite data directory', { timeout: 120_000 }, () => {
     assert.doesNotMatch(second.output, /Herald listening/);
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200, 'the first server is untouched');
+    const viaCli = await runHerald(['serve'], { ...t.env, PORT: '0', HOST: '127.0.0.1' });
+    assert.equal(viaCli.code, 1);
+    assert.match(viaCli.stderr, /^herald: .* is in use by another Herald server/);
+    assert.doesNotMatch(viaCli.stderr, /\n\s+at /, 'a message, not a stack trace');
+  });
+
+  test('a port in use: the message says so and how to pick another port', async () => {
+    assert.ok(server, 'the first test left its server running');
+    const other = await createTestEnv('sqlite');
+    try {
+      const port = new URL(server.url).port;
+      const taken = await runHerald(['serve'], { ...other.env, PORT: port, HOST: '127.0.0.1' });
+      assert.equal(taken.code, 1);
+      assert.match(taken.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use .* PORT=${Number(port) + 1} npm start`));
+      assert.doesNotMatch(taken.stderr, /\n\s+at /);
+      assert.throws(() => readFileSync(path.join(other.dataDir, 'herald.lock')), /ENOENT/, 'the refused server left no lock');
+    } finally {
+      await other.cleanup();
+    }
   });
 
   test('the lock goes away with the server, and a stale one is taken over', async () => {

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { MasterKeyError } from '../credentials/encryption.js';
 import { MigrationError } from '../db/migrate.js';
-import { AppError } from '../lib/errors.js';
+import { DataDirLockedError } from '../db/data-dir-lock.js';
+import { AppError, StartupError } from '../lib/errors.js';
 import { COMMANDS, type Invocation } from './commands.js';
 import { UsageError } from './output.js';
 
@@ -195,6 +196,10 @@ export async function runCli(rawArgv: string[]): Promise<number> {
     }
     if (error instanceof AppError) {
       emitError(isJson, error.code, error.message);
+      return 1;
+    }
+    if (error instanceof DataDirLockedError || error instanceof StartupError) {
+      emitError(isJson, 'SERVE', error.message);
       return 1;
     }
     if (error instanceof ConfigError || error instanceof MasterKeyError || error instanceof MigrationError) {

@@ -53,3 +53,8 @@ export class AppError extends Error {
 export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
+
+/** The server cannot start for a reason the operator can fix (a port in use): a message, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
