@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import type { Kysely, LogEvent } from 'kysely';
 import type { Logger } from 'pino';
 import { AuditService } from './audit/audit.service.js';
 import type { Config, Engine } from './config.js';
 import { ApiKeyService } from './credentials/api-keys.service.js';
-import { SecretBox } from './credentials/encryption.js';
+import { MasterKeyError, parseMasterKey, SecretBox } from './credentials/encryption.js';
 import { loadMasterKey } from './credentials/master-key.js';
 import { PublicKeyService } from './credentials/public-keys.service.js';
 import { SigningKeyService } from './credentials/signing-keys.service.js';
@@ -67,7 +68,9 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
     const workspaceSecrets = new WorkspaceSecretService(db, box, clock, audit);
     const webhookSecrets = new WebhookSecretService(db, box, workspaceSecrets, clock, audit);
     const workspaces = new WorkspaceService(db, box, workspaceSecrets, webhookSecrets, clock, audit);
-    const isFirstStart = await workspaces.bootstrap();
+    const isFirstStart = await workspaces.bootstrap().catch((error: unknown) => {
+      throw explainKeyMismatch(error, config, masterKey.source);
+    });
     const apiKeys = new ApiKeyService(db, clock, audit);
     const requestLog = new RequestLogService(db, clock, { maxRows: config.requestLogMaxRows, maxAgeMs: config.requestLogMaxAgeMs });
     return {
@@ -96,4 +99,25 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
     await db.destroy();
     throw error;
   }
+}
+
+/**
+ * Embedded mode with HERALD_MASTER_KEY set to another key than the data directory's: when the key
+ * file beside the database is the right one, say so instead of asking for "the original key".
+ */
+function explainKeyMismatch(error: unknown, config: Config, source: 'env' | 'file'): unknown {
+  if (!(error instanceof MasterKeyError) || !/does not match/.test(error.message) || source !== 'env' || config.engine !== 'sqlite') {
+    return error;
+  }
+  let fileKey: SecretBox;
+  try {
+    fileKey = new SecretBox(parseMasterKey(readFileSync(config.masterKeyFile, 'utf8').trim()));
+  } catch {
+    return error;
+  }
+  if (!error.message.includes(`database expects ${fileKey.fingerprint()}`)) return error;
+  return new MasterKeyError(
+    `HERALD_MASTER_KEY holds another key than the one this data directory was created with; the key file ${config.masterKeyFile} ` +
+      'is the right one: unset HERALD_MASTER_KEY to use it',
+  );
 }

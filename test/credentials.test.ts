@@ -296,3 +296,21 @@ describe('PostgreSQL mode without a master key', { skip: !enginesUnderTest().inc
     }
   });
 });
+
+describe('embedded mode with HERALD_MASTER_KEY set to another key', () => {
+  test('says that the key file is the right one and to unset the variable', async () => {
+    const t = await createTestEnv('sqlite');
+    try {
+      const env = { ...t.env };
+      delete env['HERALD_MASTER_KEY'];
+      assert.equal((await runHerald(['workspace', 'list'], env)).code, 0, 'first start writes the key file');
+      const other = (await runHerald(['master-key', 'generate'], env)).stdout.trim();
+      const refused = await runHerald(['workspace', 'list'], { ...env, HERALD_MASTER_KEY: other });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /the key file .*master\.key is the right one: unset HERALD_MASTER_KEY to use it/);
+      assert.equal((await runHerald(['workspace', 'list'], env)).code, 0, 'without the variable it works');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
