@@ -94,6 +94,7 @@ const EnvSchema = z.object({
   HERALD_JOB_LEASE: duration('HERALD_JOB_LEASE')
     .refine((ms) => ms >= 5_000, 'HERALD_JOB_LEASE must be at least 5s')
     .default(60_000),
+  HERALD_SAMPLE_DATA: z.enum(['on', 'off'], { message: 'HERALD_SAMPLE_DATA must be on or off' }).default('on'),
   HERALD_METRICS_TOKEN: z.string().min(16, 'HERALD_METRICS_TOKEN must be at least 16 characters').optional(),
   HERALD_FEED_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(32),
   HERALD_REDIS_URL: z
@@ -123,6 +124,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Config {
   port: number;
   host: string;
+  /** First start of an embedded installation sets up a sample in staging (src/workspaces/first-try.ts). */
+  isSampleDataOn: boolean;
   engine: Engine;
   dataDir: string;
   sqlitePath: string;
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    isSampleDataOn: e.HERALD_SAMPLE_DATA === 'on',
     engine: e.DATABASE_URL ? 'postgres' : 'sqlite',
     dataDir,
     sqlitePath: path.join(dataDir, 'herald.db'),

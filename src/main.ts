@@ -5,6 +5,7 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { StartupError } from './lib/errors.js';
 import { createLogger } from './logger.js';
 import { openHerald } from './runtime.js';
+import { firstTryLines } from './workspaces/first-try.js';
 
 /** Starts the server; resolves once it listens. Used by `npm start` and `herald serve`. */
 export async function serve(config: Config): Promise<void> {
@@ -51,10 +52,19 @@ export async function serve(config: Config): Promise<void> {
     );
   }
   // After the log lines written so far (pino writes asynchronously), so the banner reads as one block.
-  logger.flush(() => printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address));
+  const tryIt = herald.engine === 'sqlite' ? await firstTryLines(herald, config, address) : null;
+  logger.flush(() => printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address, tryIt));
 }
 
-function printBanner(config: Config, location: string, engine: string, keySource: string, isFirstStart: boolean, address: string): void {
+function printBanner(
+  config: Config,
+  location: string,
+  engine: string,
+  keySource: string,
+  isFirstStart: boolean,
+  address: string,
+  tryIt: string[] | null,
+): void {
   const lines = [`Herald listening on ${address}`, `Data: ${location} (${engine})`];
   if (engine === 'sqlite') {
     lines.push(
@@ -71,6 +81,7 @@ function printBanner(config: Config, location: string, engine: string, keySource
       'Create the first dashboard owner with: npm run herald -- admin create --email you@example.com --role owner',
     );
   }
+  if (tryIt) lines.push('', ...tryIt);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

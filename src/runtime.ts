@@ -15,6 +15,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { RequestLogService } from './request-log/request-log.service.js';
+import { prepareFirstTry } from './workspaces/first-try.js';
 import { WorkspaceService } from './workspaces/workspaces.service.js';
 
 /** Everything the server and the CLI share: the database, the master key and the services. */
@@ -73,7 +74,7 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
     });
     const apiKeys = new ApiKeyService(db, clock, audit);
     const requestLog = new RequestLogService(db, clock, { maxRows: config.requestLogMaxRows, maxAgeMs: config.requestLogMaxAgeMs });
-    return {
+    const herald: Herald = {
       config,
       engine: handle.engine,
       location: handle.location,
@@ -95,6 +96,8 @@ export async function openHerald(config: Config, options: OpenHeraldOptions = {}
         await db.destroy();
       },
     };
+    if (isFirstStart && handle.engine === 'sqlite' && config.isSampleDataOn) await prepareFirstTry(herald);
+    return herald;
   } catch (error) {
     await db.destroy();
     throw error;

@@ -41,6 +41,8 @@ Workflows
   workflow list <ws>
   workflow get <ws> <slug>
   workflow delete <ws> <slug>
+  trigger <ws> <workflow> --user <id> [--data JSON] [--tenant T] [--url http://host:port]
+                                            send a notification through the running server
 
 Notification categories
   category apply <ws> <file.json>           create or replace categories by slug (file: one category or a list)
@@ -73,6 +75,8 @@ const OPTIONS = {
   grace: { type: 'string' },
   'expires-in': { type: 'string' },
   scope: { type: 'string' },
+  data: { type: 'string' },
+  url: { type: 'string' },
   groups: { type: 'string' },
   'allowed-origin': { type: 'string', multiple: true },
   key: { type: 'string' },
@@ -90,6 +94,7 @@ const ALLOWED_OPTIONS: Record<string, string[]> = {
   'workspace create': ['name', 'mode'],
   'workspace rotate-secret': ['grace'],
   'webhook-secret roll': ['grace'],
+  trigger: ['user', 'data', 'tenant', 'url'],
   'api-key create': ['name', 'expires-in', 'scope', 'groups'],
   'public-key create': ['name', 'allowed-origin'],
   'signing-key create': ['name'],

@@ -8,7 +8,10 @@ import type { WorkspaceMode } from '../credentials/key-format.js';
 import { publicKeyOf, readPrivateSigningKey, SigningKeyFormatError, thumbprintOf } from '../credentials/signing-keys.js';
 import { openDb } from '../db/client.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { signRequest } from '../auth/hmac.js';
 import { parseDuration } from '../lib/duration.js';
+import { AppError } from '../lib/errors.js';
+import { isPlainObject } from '../lib/json.js';
 import type { AuditActor } from '../audit/audit.types.js';
 import { openHerald, type Herald } from '../runtime.js';
 import type { Workspace } from '../workspaces/workspaces.service.js';
@@ -64,6 +67,12 @@ function duration(text: string, flag: string, allowZero: boolean): number {
     );
   }
   return ms;
+}
+
+/** The server of this installation, as a local client reaches it (a wildcard bind answers on loopback). */
+function localServerUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${port}`;
 }
 
 /** JSON.parse's complaint with the line and column of the position it names. */
@@ -429,6 +438,66 @@ export const COMMANDS: Record<string, Command> = {
       return {
         json: applied,
         text: applied.map((wf) => `Applied workflow ${wf.slug} (${wf.category}, ${wf.steps.length} step(s)) in ${w.slug}.`).join('\n'),
+      };
+    });
+  },
+
+  async trigger(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const workflow = arg(inv, 1, 'workflow');
+    const user = option(inv, 'user');
+    if (user === undefined || user === '') throw new UsageError('--user is required: the distinct_id to notify');
+    const dataText = option(inv, 'data');
+    let data: unknown = {};
+    if (dataText !== undefined) {
+      try {
+        data = JSON.parse(dataText) as unknown;
+      } catch (error) {
+        throw new UsageError(`--data is not valid JSON: ${describeJsonError(dataText, error as Error)}`);
+      }
+      if (!isPlainObject(data)) throw new UsageError('--data must be a JSON object, e.g. \'{"order_id": "A1"}\'');
+    }
+    const tenants = optionList(inv, 'tenant');
+    if (tenants.length > 1) throw new UsageError('--tenant takes one tenant for a trigger');
+    return withWorkspace(ref, async (h, w) => {
+      // Through the running server, as a backend SDK would: its open sockets get the live update.
+      const base = (option(inv, 'url') ?? process.env['HERALD_URL'] ?? localServerUrl(h.config.host, h.config.port)).replace(/\/+$/, '');
+      const body = JSON.stringify({
+        workflow,
+        recipients: [user],
+        data,
+        ...(tenants[0] === undefined ? {} : { tenant_id: tenants[0] }),
+      });
+      const date = new Date().toUTCString();
+      const contentType = 'application/json; charset=utf-8';
+      const signature = signRequest(await h.workspaceSecrets.reveal(w.id), {
+        method: 'POST',
+        rawBody: Buffer.from(body),
+        contentType,
+        date,
+        requestTarget: '/trigger/',
+      });
+      let response: Response;
+      try {
+        response = await fetch(`${base}/trigger/`, {
+          method: 'POST',
+          headers: { authorization: `${w.workspaceKey}:${signature}`, date, 'content-type': contentType },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `no Herald server answers at ${base} (${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}): ` +
+            'start it with npm start, or point --url (or HERALD_URL) at it',
+        );
+      }
+      const answer = (await response.json().catch(() => ({}))) as { message_id?: string; message?: string };
+      if (!response.ok)
+        throw new AppError('VALIDATION_FAILED', `the server refused the trigger (${response.status}): ${answer.message ?? 'no message'}`);
+      return {
+        json: { workspace: w.slug, workflow, user, message_id: answer.message_id ?? null },
+        text: `Triggered ${workflow} for ${user} in ${w.slug} (message_id ${answer.message_id ?? '?'}).`,
       };
     });
   },

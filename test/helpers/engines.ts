@@ -36,6 +36,8 @@ export async function createTestEnv(engine: Engine, extra: Record<string, string
     HERALD_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     HERALD_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    // Tests start from an empty staging; test/first-notification.test.ts turns the sample on.
+    HERALD_SAMPLE_DATA: 'off',
     HERALD_RATE_LIMIT_BACKEND: '0',
     HERALD_RATE_LIMIT_CLIENT: '0',
     HERALD_RATE_LIMIT_AUTH_FAILURES: '0',
