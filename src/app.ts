@@ -19,8 +19,8 @@ import { forgetCachedWorkflows } from './workflows/workflows.service.js';
 import { Metrics, registerMetrics } from './metrics/metrics.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerCors } from './http/cors.js';
-import { registerErrorHandling } from './http/error-handler.js';
-import { registerRawJsonParser } from './http/raw-body.js';
+import { registerErrorHandling, sendFrameworkError } from './http/error-handler.js';
+import { registerInputTextCheck, registerRawJsonParser } from './http/raw-body.js';
 import { registerRequestLog } from './request-log/request-log.hook.js';
 import { newSequentialId } from './lib/ids.js';
 import { registerMessageRoutes } from './messages/messages.routes.js';
@@ -73,6 +73,8 @@ export function buildApp({ herald, logger, onRoute }: AppDeps): FastifyInstance 
     // object ids up to 256) arrive percent-encoded, up to 12 bytes per character; the router's
     // default 100-byte cap would answer 414 for ids the services accept.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_BYTES },
+    // Bad percent-encoding and over-long path parameters: the SuprSend error envelope like every other error.
+    frameworkErrors: sendFrameworkError,
   });
   if (onRoute) app.addHook('onRoute', onRoute);
   app.addHook('onSend', async (request, reply) => {
@@ -86,6 +88,7 @@ export function buildApp({ herald, logger, onRoute }: AppDeps): FastifyInstance 
   }
 
   registerRawJsonParser(app);
+  registerInputTextCheck(app);
   registerErrorHandling(app);
   registerCors(app);
 

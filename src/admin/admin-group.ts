@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Admin routes reachable without a principal (only POST /admin/api/login). Writes still get the Origin check. */
     adminPublic?: boolean;
+    /** Set on every route adminGroup registers (tests classify routes by it). */
+    adminGroup?: true;
   }
 }
 
@@ -157,6 +159,9 @@ async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply, d
  */
 export function adminGroup(app: FastifyInstance, deps: AdminGroupDeps, register: (group: FastifyInstance) => void): void {
   void app.register(async (group) => {
+    group.addHook('onRoute', (route) => {
+      route.config = { ...route.config, adminGroup: true };
+    });
     if (!group.hasRequestDecorator('cookies')) await group.register(fastifyCookie);
     group.addHook('preHandler', async (request, reply) => authenticateAdmin(request, reply, deps));
     register(group);

@@ -154,7 +154,8 @@ export class UserTokenVerifier {
       return fail(
         'TOKEN_INVALID',
         'user token must be signed with ES256',
-        `user token alg "${String(header['alg'])}" not allowed (only ES256)`,
+        // JSON.stringify, not String(): an alg such as {"toString": 1} makes String() throw (a 500).
+        `user token alg ${JSON.stringify(header['alg'])?.slice(0, 64) ?? '(none)'} not allowed (only ES256)`,
       );
     }
     // RFC 7515 §4.1.11: a token whose critical extensions are not understood is rejected; Herald understands none.

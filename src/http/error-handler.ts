@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { redactSecrets } from '../credentials/redact.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { logAtMostEvery } from '../lib/log-throttle.js';
@@ -43,6 +43,24 @@ function codeForStatus(status: number): ErrorCode {
     default:
       return status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
   }
+}
+
+/**
+ * Errors the router raises before any route or hook runs: a path that is not valid percent-encoded
+ * UTF-8 (400) or a path parameter over the router's length cap (414). Fastify would answer them
+ * in its own shape, without the envelope the SDKs read; buildApp passes this as `frameworkErrors`.
+ * onSend hooks do not run for them, hence the request id here.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment is too long: ids in paths are at most 512 characters'
+      : 'the request path is not valid: percent-encode path segments as UTF-8';
+  const code = codeForStatus(status);
+  request.log.info({ code, reason: error.code }, 'request rejected');
+  reply.header('x-request-id', request.id);
+  void reply.code(status).send({ status: 'error', code: status, message, error: { type: code, message } });
 }
 
 const RETRY_AFTER_S = 2;

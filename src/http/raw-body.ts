@@ -73,3 +73,30 @@ export function registerRawJsonParser(app: FastifyInstance): void {
     done(null, value);
   });
 }
+
+/** Why a path parameter or query value (or its name) cannot be used, or undefined. */
+function fieldsProblem(fields: unknown, what: string): string | undefined {
+  if (typeof fields !== 'object' || fields === null) return undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    const nameProblem = textProblem(name);
+    if (nameProblem !== undefined) return `a ${what} name ${nameProblem}`;
+    for (const item of [value].flat()) {
+      const problem = typeof item === 'string' ? textProblem(item) : undefined;
+      if (problem !== undefined) return `${what} ${JSON.stringify(name.slice(0, 64))} ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Path parameters and query values are client text as much as bodies are: one holding U+0000
+ * reached PostgreSQL (which refuses it) and came back as a 500. Refused for every route, as the
+ * body parser above refuses such bodies. preValidation runs after the route groups' onRequest
+ * hooks, so the request log still learns which credential came with the request.
+ */
+export function registerInputTextCheck(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const problem = fieldsProblem(request.params, 'path parameter') ?? fieldsProblem(request.query, 'query parameter');
+    if (problem !== undefined) throw new AppError('VALIDATION_FAILED', problem);
+  });
+}

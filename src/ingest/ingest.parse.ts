@@ -75,6 +75,9 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
   };
 }
 
+/** The latest time a Date (and ISO-8601 text) can hold: 8.64e15 ms, within PostgreSQL's bigint. */
+const MAX_RUN_AT_MS = 8.64e15;
+
 /** `delay` as `1d2h30m10s` or whole seconds; `trigger_at` as ISO-8601. Returns the time to run at (ms). */
 export function parseSchedule(body: JsonObject, now: number): number {
   let at = now;
@@ -86,6 +89,10 @@ export function parseSchedule(body: JsonObject, now: number): number {
       const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(delay.trim()) as RegExpExecArray;
       seconds = Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3_600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
     } else throw invalid('delay must be whole seconds or a string like 1d2h30m10s');
+    // 1e20 seconds once reached PostgreSQL's bigint run_at (out of range: a 500); Infinity, everywhere.
+    if (!Number.isSafeInteger(seconds) || now + seconds * 1000 > MAX_RUN_AT_MS) {
+      throw invalid('delay is too long: the run time must fall within the ISO-8601 date range (before the year 275760)');
+    }
     at = Math.max(at, now + seconds * 1000);
   }
   const triggerAt = body['trigger_at'];

@@ -57,8 +57,13 @@ function checkIdentity(channel: ChannelKey, value: unknown): void {
   const isString = typeof value === 'string' && value.trim().length > 0;
   switch (channel) {
     case '$email':
-      if (!isString || !/^[^\s@]+@[^\s@]+$/.test(value as string))
-        throw new AppError('VALIDATION_FAILED', `${channel}: "${String(value)}" is not an email address`);
+      // JSON.stringify, not String(): a value such as {"toString": []} makes String() throw (a 500).
+      if (!isString || !/^[^\s@]+@[^\s@]+$/.test(value as string)) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `${channel}: ${(JSON.stringify(value) ?? 'nothing').slice(0, 200)} is not an email address`,
+        );
+      }
       return;
     case '$sms':
     case '$whatsapp':
