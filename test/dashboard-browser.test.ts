@@ -290,6 +290,11 @@ for (const engine of enginesUnderTest()) {
       // The audit log lists what was done.
       await page.click('[data-testid="nav-audit-log"]');
       await page.waitForSelector('[data-testid="audit-log-row"]', { timeout: WAIT_MS });
+      // Read as a product: human action names, the key's name, no raw JSON.
+      const created = page.locator('[data-testid="audit-log-row"][data-action="api_key.created"]').first();
+      assert.equal(await created.locator('[data-testid="audit-action"]').textContent(), 'API key created');
+      assert.match((await created.textContent()) ?? '', /API key “(ci-backend|support-reader)”/);
+      assert.doesNotMatch((await page.locator('[data-testid="audit-log-table"]').textContent()) ?? '', /[{]"/);
       await shot(page, 'audit-log');
       // Sign-ins (and the failed one at the start) belong to no workspace: the owner sees them too.
       await page.click('[data-testid="audit-scope-account"]');
