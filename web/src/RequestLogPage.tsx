@@ -1,22 +1,43 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, formatTime, type RequestLogEntry } from './api';
-import { ErrorText, useLoad } from './ui';
+import { ErrorText } from './ui';
 
-function credentialOf(entry: RequestLogEntry): string {
-  if (entry.credential.type === 'none') return 'none';
-  return entry.credential.id ? `${entry.credential.type} ${entry.credential.id}` : entry.credential.type;
-}
+const CREDENTIAL_KINDS: Record<string, string> = {
+  none: 'none',
+  hmac: 'workspace signature',
+  api_key: 'API key',
+  public_key: 'public key',
+};
+
+const PAGE_SIZE = 100;
 
 export function RequestLogPage({ base }: { base: string }) {
   const [errorsOnly, setErrorsOnly] = useState(false);
-  const log = useLoad(
-    () =>
-      api<{ entries: RequestLogEntry[]; next: string | null }>(
+  const [entries, setEntries] = useState<RequestLogEntry[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [isLoading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [reloads, setReloads] = useState(0);
+
+  const load = async (before: string | null) => {
+    setError(null);
+    setLoading(true);
+    try {
+      const page = await api<{ entries: RequestLogEntry[]; next: string | null }>(
         'GET',
-        `${base}/request-log?limit=100&status=${errorsOnly ? 'errors' : 'all'}`,
-      ),
-    [base, errorsOnly],
-  );
+        `${base}/request-log?limit=${PAGE_SIZE}&status=${errorsOnly ? 'errors' : 'all'}${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      );
+      setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
+      setNext(page.next);
+    } catch (failure) {
+      setError(failure);
+    }
+    setLoading(false);
+  };
+
+  useEffect(() => {
+    void load(null);
+  }, [base, errorsOnly, reloads]);
   return (
     <div data-testid="page-request-log">
       <div className="section-head">
@@ -26,61 +47,69 @@ export function RequestLogPage({ base }: { base: string }) {
             <input type="checkbox" data-testid="errors-only" checked={errorsOnly} onChange={(e) => setErrorsOnly(e.target.checked)} />{' '}
             Errors only
           </label>
-          <button type="button" className="secondary" data-testid="refresh" onClick={log.reload}>
+          <button type="button" className="secondary" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
             Refresh
           </button>
         </div>
       </div>
       <p className="muted">API requests to this workspace, newest first (written about once a second). Rejections say why.</p>
-      <ErrorText error={log.error} />
+      <ErrorText error={error} />
       <section className="card">
-        <table data-testid="request-log-table" data-loading={log.loading ? 'true' : 'false'}>
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Method</th>
-              <th>Path</th>
-              <th>Credential</th>
-              <th>Status</th>
-              <th>Latency</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {log.data?.entries.map((entry) => (
-              <tr
-                key={entry.request_id}
-                data-testid="request-log-row"
-                data-status={entry.status}
-                data-credential={entry.credential.id ?? ''}
-                className={entry.status >= 400 ? 'row-error' : ''}
-              >
-                <td>{formatTime(entry.time)}</td>
-                <td>{entry.method}</td>
-                <td>
-                  <code>{entry.path}</code>
-                </td>
-                <td>
-                  <code>{credentialOf(entry)}</code>
-                </td>
-                <td>
-                  <span className={entry.status >= 400 ? 'badge status-revoked' : 'badge status-active'}>{entry.status}</span>
-                </td>
-                <td>{Math.round(entry.latency_ms)} ms</td>
-                <td data-testid="request-log-reason">
-                  {entry.error ? `${entry.error.code}${entry.error.reason ? `: ${entry.error.reason}` : ''}` : ''}
-                </td>
-              </tr>
-            ))}
-            {log.data?.entries.length === 0 && (
+        <div className="table-scroll">
+          <table data-testid="request-log-table" data-loading={isLoading ? 'true' : 'false'}>
+            <thead>
               <tr>
-                <td colSpan={7} className="muted">
-                  No requests yet.
-                </td>
+                <th>Time</th>
+                <th>Method</th>
+                <th>Path</th>
+                <th>Credential</th>
+                <th>Status</th>
+                <th>Latency</th>
+                <th>Reason</th>
               </tr>
-            )}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {entries?.map((entry) => (
+                <tr
+                  key={entry.request_id}
+                  data-testid="request-log-row"
+                  data-status={entry.status}
+                  data-credential={entry.credential.id ?? ''}
+                  className={entry.status >= 400 ? 'row-error' : ''}
+                >
+                  <td className="nowrap">{formatTime(entry.time)}</td>
+                  <td>{entry.method}</td>
+                  <td>
+                    <code>{entry.path}</code>
+                  </td>
+                  <td>
+                    {CREDENTIAL_KINDS[entry.credential.type] ?? entry.credential.type}
+                    {entry.credential.id && <div className="muted small mono">{entry.credential.id}</div>}
+                  </td>
+                  <td>
+                    <span className={entry.status >= 400 ? 'badge status-revoked' : 'badge status-active'}>{entry.status}</span>
+                  </td>
+                  <td className="nowrap">{Math.round(entry.latency_ms)} ms</td>
+                  <td data-testid="request-log-reason">
+                    {entry.error ? `${entry.error.code}${entry.error.reason ? `: ${entry.error.reason}` : ''}` : ''}
+                  </td>
+                </tr>
+              ))}
+              {entries?.length === 0 && (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    No requests yet.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+        {next && (
+          <button type="button" className="secondary load-more" data-testid="request-log-load-more" onClick={() => void load(next)}>
+            Load older requests
+          </button>
+        )}
       </section>
     </div>
   );
