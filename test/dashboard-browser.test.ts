@@ -306,6 +306,7 @@ for (const engine of enginesUnderTest()) {
       await page.waitForSelector('[data-testid="user-row"]', { timeout: WAIT_MS });
       await page.click('[data-testid="user-row"] a');
       await page.waitForSelector('[data-testid="user-profile"]:has-text("alice@example.com")', { timeout: WAIT_MS });
+      assert.doesNotMatch((await page.textContent('[data-testid="user-profile"]')) ?? '', /[{[]"/, 'no raw JSON');
       await shot(page, 'users');
 
       await page.click('[data-testid="nav-workflows"]');
