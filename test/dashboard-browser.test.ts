@@ -259,6 +259,8 @@ for (const engine of enginesUnderTest()) {
       await page.click('[data-testid="nav-api-keys"]');
       await page.waitForSelector('[data-testid="page-api-keys"]', { timeout: WAIT_MS });
       await page.click('[data-testid="generate-signing-key"]');
+      await page.fill('[data-testid="signing-key-name"]', 'web backend');
+      await page.click('[data-testid="signing-key-create"]');
       const pem = ((await page.textContent('[data-testid="new-signing-key-pem"]', { timeout: WAIT_MS })) ?? '').trim();
       const base64 = ((await page.textContent('[data-testid="new-signing-key-base64"]')) ?? '').trim();
       assert.match(pem, /^-----BEGIN PRIVATE KEY-----/);
@@ -266,6 +268,7 @@ for (const engine of enginesUnderTest()) {
       assert.equal(await page.locator('[data-testid="download-signing-pem"]').count(), 1);
       assert.equal(await page.locator('[data-testid="download-signing-base64"]').count(), 1);
       await page.waitForSelector('[data-testid="signing-key-row"][data-status="active"]', { timeout: WAIT_MS });
+      assert.match((await page.textContent('[data-testid="signing-key-row"][data-status="active"]')) ?? '', /web backend/);
       await page.reload();
       await page.waitForSelector('[data-testid="signing-key-row"][data-status="active"]', { timeout: WAIT_MS });
       const reloaded = await page.content();

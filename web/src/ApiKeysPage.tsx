@@ -551,11 +551,17 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
   const [importName, setImportName] = useState('');
   const [error, setError] = useState<unknown>(null);
 
-  const generate = async () => {
+  const [naming, setNaming] = useState(false);
+  const [name, setName] = useState('');
+
+  const generate = async (event: FormEvent) => {
+    event.preventDefault();
     setError(null);
     try {
-      const answer = await api<{ kid: string; pem: string; base64: string }>('POST', `${base}/signing-keys`, {});
+      const answer = await api<{ kid: string; pem: string; base64: string }>('POST', `${base}/signing-keys`, name ? { name } : {});
       setCreated({ kid: answer.kid, pem: answer.pem, base64: answer.base64 });
+      setNaming(false);
+      setName('');
       list.reload();
     } catch (failure) {
       setError(failure);
@@ -592,7 +598,7 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
         <h2>Signing keys</h2>
         {isAdmin && (
           <div className="row">
-            <button type="button" data-testid="generate-signing-key" onClick={() => void generate()}>
+            <button type="button" data-testid="generate-signing-key" onClick={() => setNaming(true)}>
               Generate signing key
             </button>
             <button type="button" className="secondary" data-testid="import-signing-key" onClick={() => setImporting(true)}>
@@ -602,6 +608,26 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
         )}
       </div>
       <p className="muted">Your backend signs user tokens (ES256 JWTs) with the private key; Herald keeps only the public half.</p>
+      {naming && (
+        <form className="inline-form" onSubmit={(event) => void generate(event)} data-testid="signing-key-form">
+          <label>
+            Name (what signs with it, e.g. the service or environment)
+            <input
+              maxLength={200}
+              data-testid="signing-key-name"
+              value={name}
+              placeholder="Signing key"
+              onChange={(e) => setName(e.target.value)}
+            />
+          </label>
+          <button type="submit" data-testid="signing-key-create">
+            Generate
+          </button>
+          <button type="button" className="secondary" onClick={() => setNaming(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
       {created && (
         <div className="once" data-testid="new-signing-key">
           <p className="warning">
