@@ -131,8 +131,11 @@ test('only the compact ES256 form is accepted: canonical base64url, no crit, num
     assert.match(result.ok ? '' : result.reason, reason);
   };
   // The same signature spelled another way (its last character's spare bits), padded, or in base64.
+  // The flip is on the character's base64url value, not its char code: the last character of 64
+  // bytes is A, Q, g or w, and 'A' ^ 1 as a char code would be '@', not base64url at all.
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const last = s.at(-1) as string;
-  const respelled = `${s.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) ^ 1)}`;
+  const respelled = `${s.slice(0, -1)}${ALPHABET[ALPHABET.indexOf(last) ^ 1] as string}`;
   await refused(`${h}.${p}.${respelled}`, /signature|signing key/);
   await refused(`${h}.${p}.${s}==`, /signature is not 64 bytes/);
   await refused(`${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`, /signature/);
