@@ -73,6 +73,12 @@ function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void)
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sqlText: string) {
+      // Kysely opens transactions with a deferred `begin`: the write lock is taken at the first
+      // write, and if another process (the CLI beside the server) committed after this
+      // transaction's first read, SQLite refuses the upgrade at once (SQLITE_BUSY, busy_timeout
+      // not consulted). Herald's transactions all write, so they take the lock when they begin,
+      // where busy_timeout waits for it.
+      if (sqlText === 'begin') sqlText = 'begin immediate';
       let statement = statements.get(sqlText);
       if (statement) {
         statements.delete(sqlText);
