@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { lockDataDir } from './db/data-dir-lock.js';
@@ -9,7 +10,9 @@ import { firstTryLines } from './workspaces/first-try.js';
 
 /** Starts the server; resolves once it listens. Used by `npm start` and `herald serve`. */
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config);
+  // The banner goes through the log lines' own stream, so it can never land between two of them.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const logger = createLogger(config, stdout);
   // The last line of defence: a promise some library forgot to handle (a client of PostgreSQL or
   // Redis failing in the background) is a bug to log, not a reason to stop serving every workspace.
   process.on('unhandledRejection', (reason: unknown) => {
@@ -51,12 +54,11 @@ export async function serve(config: Config): Promise<void> {
         `stop that one, or give Herald another port: PORT=${config.port + 1} npm start`,
     );
   }
-  // After the log lines written so far (pino writes asynchronously), so the banner reads as one block.
   const tryIt = herald.engine === 'sqlite' ? await firstTryLines(herald, config, address) : null;
-  logger.flush(() => printBanner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address, tryIt));
+  stdout.write(banner(config, herald.location, herald.engine, herald.masterKeySource, herald.isFirstStart, address, tryIt));
 }
 
-function printBanner(
+function banner(
   config: Config,
   location: string,
   engine: string,
@@ -64,7 +66,7 @@ function printBanner(
   isFirstStart: boolean,
   address: string,
   tryIt: string[] | null,
-): void {
+): string {
   const lines = [`Herald listening on ${address}`, `Data: ${location} (${engine})`];
   if (engine === 'sqlite') {
     lines.push(
@@ -82,7 +84,7 @@ function printBanner(
     );
   }
   if (tryIt) lines.push('', ...tryIt);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
