@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { sweepTestLeftovers } from './sweep-test-leftovers.mjs';
 
 function findTests(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -16,8 +17,8 @@ function findTests(dir) {
 }
 
 const engines = (process.env.HERALD_TEST_ENGINES ?? 'sqlite,postgres').split(',');
-if (engines.includes('postgres')) {
-  const url = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = engines.includes('postgres') ? (process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test') : undefined;
+if (url) {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -40,4 +41,10 @@ const result = spawnSync(
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...extra, ...files],
   { stdio: 'inherit', env: { ...process.env, HERALD_TEST_ENGINES: engines.join(',') } },
 );
+try {
+  const removed = await sweepTestLeftovers(url);
+  if (removed > 0) console.error(`removed ${removed} schema(s) and data folder(s) left by killed test processes`);
+} catch (error) {
+  console.error(`could not remove what killed test processes left behind: ${error.message}`);
+}
 process.exit(result.status ?? 1);

@@ -13,6 +13,17 @@ import { loadConfig, type Config, type Engine } from '../../src/config.js';
 
 export const PG_URL = process.env['HERALD_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/*
+ * A test file the runner cancels (its timeout) or kills never reaches its `after` hooks. Data
+ * directories still open are removed when the process exits; schemas and directories carry the
+ * test process's pid (herald_t_<pid>_…, herald-test-<pid>-…), so scripts/test.mjs drops those
+ * whose process is gone once the run ends (scripts/sweep-test-leftovers.mjs).
+ */
+const openDataDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of openDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function enginesUnderTest(): Engine[] {
   const wanted = (process.env['HERALD_TEST_ENGINES'] ?? 'sqlite,postgres').split(',').map((e) => e.trim());
   return wanted.filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
@@ -29,7 +40,8 @@ export interface TestEnv {
 }
 
 export async function createTestEnv(engine: Engine, extra: Record<string, string> = {}): Promise<TestEnv> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-test-'));
+  const dataDir = mkdtempSync(path.join(tmpdir(), `herald-test-${process.pid}-`));
+  openDataDirs.add(dataDir);
   // Tests' webhook receivers listen on loopback, which webhooks may not reach unless allowed.
   // Rate limits are off unless a test sets them: batteries send hundreds of refused requests from one address.
   const env: Record<string, string> = {
@@ -45,7 +57,7 @@ export async function createTestEnv(engine: Engine, extra: Record<string, string
   };
   let schema: string | undefined;
   if (engine === 'postgres') {
-    schema = `herald_t_${randomBytes(6).toString('hex')}`;
+    schema = `herald_t_${process.pid}_${randomBytes(6).toString('hex')}`;
     env['DATABASE_URL'] ??= PG_URL;
     env['HERALD_DATABASE_SCHEMA'] = schema;
     env['HERALD_MASTER_KEY'] ??= randomBytes(32).toString('base64');
@@ -68,6 +80,7 @@ export async function createTestEnv(engine: Engine, extra: Record<string, string
         }
       }
       rmSync(dataDir, { recursive: true, force: true });
+      openDataDirs.delete(dataDir);
     },
   };
 }
