@@ -140,6 +140,8 @@ const PARAMS: Record<string, (ids: Ids) => string> = {
   'signing-keys/:kid': (ids) => ids.kid,
   'users/:id': (ids) => ids.user,
   'workflows/:slug': () => WORKFLOW,
+  'categories/:slug': () => CATEGORY,
+  'lists/:id': (ids) => ids.list,
   'vendor/:file': () => 'no-such-file.js',
   '*': () => 'some/page',
 };
@@ -769,6 +771,7 @@ for (const engine of enginesUnderTest()) {
       const seeded = idsFor('adm', {
         ws: 'staging',
         user: (await seedStaging({ method: 'GET', url: '/v1/user/:id', config: {} }, idsFor('adminview'))).user,
+        list: (await seedStaging({ method: 'GET', url: '/v1/subscriber_list/:listId', config: {} }, idsFor('adminlist'))).list,
         account: admin.viewerAccountId,
         serviceToken: admin.stagingTokenId,
         apiKey: apiKeys[0]?.id ?? 'none',

@@ -4,6 +4,7 @@ import { registerAdminCredentialRoutes } from './credentials.routes.js';
 import { registerAdminLogRoutes } from './logs.routes.js';
 import { registerAdminUserRoutes } from './users.routes.js';
 import { registerAdminWorkflowRoutes } from './workflows.routes.js';
+import { registerAdminWorkspaceDataRoutes } from './workspace-data.routes.js';
 import { registerAdminWorkspaceRoutes } from './workspaces.routes.js';
 
 /** The dashboard's JSON API over workspaces, credentials, users, workflows and logs. Register inside adminGroup. */
@@ -13,4 +14,5 @@ export function registerAdminApiRoutes(group: FastifyInstance, deps: AdminApiDep
   registerAdminUserRoutes(group, deps);
   registerAdminWorkflowRoutes(group, deps);
   registerAdminLogRoutes(group, deps);
+  registerAdminWorkspaceDataRoutes(group, deps);
 }

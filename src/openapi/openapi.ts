@@ -473,6 +473,18 @@ function schemas(): Record<string, Schema> {
       [],
       { additionalProperties: true, description: 'Tenant (brand) fields; the `/v1/brand` routes use `brand_id` / `brand_name`.' },
     ),
+    AdminCategory: obj(
+      {
+        slug: str(),
+        name: str(),
+        section: nullable(str()),
+        description: nullable(str()),
+        default_preference: { type: 'string', enum: ['opt_in', 'opt_out', 'cant_unsubscribe'] },
+        created_at: EPOCH_MS('Created (ms since the epoch).'),
+        updated_at: EPOCH_MS('Last changed (ms since the epoch).'),
+      },
+      ['slug', 'name', 'section', 'description', 'default_preference', 'created_at', 'updated_at'],
+    ),
     TenantCategoryPatch: obj(
       {
         enabled_for_tenant: nullable(bool()),
@@ -1747,6 +1759,77 @@ function adminWorkspacePaths(): Record<string, PathItem> {
         operationId: 'listWorkspaceAuditLog',
         summary: 'The workspace’s audit log (developer)',
         parameters: [param('AdminLimit'), param('AdminBefore')],
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/categories': {
+      parameters: ws,
+      get: admin({
+        operationId: 'listWorkspaceCategories',
+        summary: 'The workspace’s notification categories (viewer)',
+        ok: { schema: obj({ categories: arrayOf(ref('AdminCategory')) }, ['categories']) },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/categories/{slug}': {
+      parameters: [param('WorkspaceSlug'), pathParam('slug', 'Category slug: 1-100 of a-z, 0-9, `.`, `_`, `-`.')],
+      put: admin({
+        operationId: 'putWorkspaceCategory',
+        summary: 'Create or replace a notification category (developer)',
+        description:
+          'The checks of `herald category apply`; fields left out take their defaults. A `slug` in the body must match the path (or be left out). Audited.',
+        body: obj(
+          {
+            name: str(undefined, { minLength: 1, maxLength: 200 }),
+            section: nullable(str(undefined, { minLength: 1, maxLength: 200 })),
+            description: nullable(str(undefined, { minLength: 1, maxLength: 2000 })),
+            default_preference: { type: 'string', enum: ['opt_in', 'opt_out', 'cant_unsubscribe'], default: 'opt_in' },
+            slug: str(),
+          },
+          ['name'],
+          { additionalProperties: false },
+        ),
+        ok: { schema: obj({ category: ref('AdminCategory'), created: bool() }, ['category', 'created']) },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/tenants': {
+      parameters: ws,
+      get: admin({
+        operationId: 'listWorkspaceTenants',
+        summary: 'The workspace’s tenants, `default` first (viewer)',
+        parameters: [
+          queryParam('limit', 'Page size (default 50, at most 200).', int(undefined, { minimum: 1, maximum: 200, default: 50 })),
+          param('Offset'),
+        ],
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/lists': {
+      parameters: ws,
+      get: admin({
+        operationId: 'listWorkspaceLists',
+        summary: 'The workspace’s subscriber lists with member counts (viewer)',
+        parameters: [
+          queryParam('limit', 'Page size (default 50, at most 200).', int(undefined, { minimum: 1, maximum: 200, default: 50 })),
+          param('Offset'),
+        ],
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/lists/{id}/members': {
+      parameters: [param('WorkspaceSlug'), pathParam('id', 'The subscriber list id.')],
+      get: admin({
+        operationId: 'listWorkspaceListMembers',
+        summary: 'A list’s members, by distinct_id (viewer)',
+        description: 'Another workspace’s list answers 404 like a missing one.',
+        parameters: [
+          queryParam('limit', 'Page size (default 50, at most 200).', int(undefined, { minimum: 1, maximum: 200, default: 50 })),
+          queryParam('after', 'Cursor: `next` of the previous page.', str(undefined, { maxLength: 512 })),
+        ],
+        ok: {
+          schema: obj({ list: JSON_OBJECT, members: arrayOf(str()), next: nullable(str()) }, ['list', 'members', 'next']),
+        },
         errors: [404],
       }),
     },

@@ -6,6 +6,8 @@ import { RequestLogPage } from './RequestLogPage';
 import { AuditLogPage } from './AuditLogPage';
 import { UsersPage } from './UsersPage';
 import { WorkflowsPage } from './WorkflowsPage';
+import { CategoriesPage } from './CategoriesPage';
+import { TenantsListsPage } from './TenantsListsPage';
 import { ErrorText, Modal } from './ui';
 
 const PAGES = [
@@ -14,6 +16,8 @@ const PAGES = [
   { id: 'audit-log', label: 'Audit log' },
   { id: 'users', label: 'Users' },
   { id: 'workflows', label: 'Workflows' },
+  { id: 'categories', label: 'Categories' },
+  { id: 'tenants-lists', label: 'Tenants & lists' },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
@@ -202,6 +206,10 @@ function PageView({
       return <UsersPage base={base} />;
     case 'workflows':
       return <WorkflowsPage base={base} account={account} />;
+    case 'categories':
+      return <CategoriesPage base={base} account={account} workspaceSlug={workspace.slug} />;
+    case 'tenants-lists':
+      return <TenantsListsPage base={base} />;
   }
 }
 

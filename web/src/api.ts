@@ -193,3 +193,58 @@ export function messageOf(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** How a category starts for a user who never chose (src/preferences/preferences.resolution.ts). */
+export type CategoryDefault = 'opt_in' | 'opt_out' | 'cant_unsubscribe';
+
+export const CATEGORY_DEFAULT_LABELS: Record<CategoryDefault, string> = {
+  opt_in: 'On by default',
+  opt_out: 'Off by default',
+  cant_unsubscribe: 'Mandatory',
+};
+
+export interface Category {
+  slug: string;
+  name: string;
+  section: string | null;
+  description: string | null;
+  default_preference: CategoryDefault;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An offset-paged answer of the SuprSend list endpoints (tenants, lists): `count` is the total. */
+export interface OffsetPage<T> {
+  meta: { count: number; limit: number; offset: number };
+  results: T[];
+}
+
+/** A tenant as the API shows it: the named fields, then any others its backend stored. Times are ISO text. */
+export interface Tenant extends Record<string, unknown> {
+  tenant_id: string;
+  tenant_name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriberList {
+  list_id: string;
+  list_name: string;
+  list_description: string | null;
+  subscribers_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ListMembers {
+  list: SubscriberList;
+  members: string[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+/** An ISO time as the API's SuprSend-shaped answers give it, in the reader's local time. */
+export function formatIsoTime(iso: string | null | undefined): string {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(ms) ? '—' : formatTime(ms);
+}
