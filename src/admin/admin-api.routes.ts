@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminApiDeps } from './admin-api.js';
 import { registerAdminCredentialRoutes } from './credentials.routes.js';
 import { registerAdminLogRoutes } from './logs.routes.js';
+import { registerAdminMessageRoutes } from './messages.routes.js';
 import { registerAdminUserRoutes } from './users.routes.js';
 import { registerAdminWorkflowRoutes } from './workflows.routes.js';
 import { registerAdminWorkspaceDataRoutes } from './workspace-data.routes.js';
@@ -14,5 +15,6 @@ export function registerAdminApiRoutes(group: FastifyInstance, deps: AdminApiDep
   registerAdminUserRoutes(group, deps);
   registerAdminWorkflowRoutes(group, deps);
   registerAdminLogRoutes(group, deps);
+  registerAdminMessageRoutes(group, deps);
   registerAdminWorkspaceDataRoutes(group, deps);
 }

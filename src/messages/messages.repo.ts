@@ -1,8 +1,13 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from '../config.js';
-import type { Database, MessagesTable, NotificationsTable } from '../db/schema.js';
+import type { Database, MessagesTable, NotificationsTable, WebhookOutboxTable } from '../db/schema.js';
 
 export type MessageRow = Selectable<MessagesTable>;
+/** What the message log shows of a webhook delivery: never its payload, which holds the step's headers. */
+export type WebhookDeliveryRow = Pick<
+  Selectable<WebhookOutboxTable>,
+  'message_id' | 'url' | 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'created_at' | 'updated_at'
+>;
 export type NotificationMarks = Pick<Selectable<NotificationsTable>, 'seen_at' | 'read_at' | 'interacted_at' | 'archived_at'>;
 
 /** A position in the newest-first order: (created_at, id). */
@@ -100,4 +105,41 @@ export async function saveNotificationMarks(
   marks: NotificationMarks,
 ): Promise<void> {
   await db.updateTable('notifications').set(marks).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+export function findMessage(db: Kysely<Database>, workspaceId: string, id: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}
+
+export function findNotification(
+  db: Kysely<Database>,
+  workspaceId: string,
+  id: string,
+): Promise<Selectable<NotificationsTable> | undefined> {
+  return db.selectFrom('notifications').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * The outbox rows of webhook messages (one per message). Sent and failed rows are pruned after
+ * the retention period; the message keeps its final status.
+ */
+export function findWebhookDeliveries(db: Kysely<Database>, workspaceId: string, messageIds: string[]): Promise<WebhookDeliveryRow[]> {
+  if (messageIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('webhook_outbox')
+    .select(['message_id', 'url', 'status', 'attempts', 'next_attempt_at', 'last_error', 'created_at', 'updated_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('message_id', 'in', messageIds)
+    .execute();
+}
+
+/** A webhook message's stored request, headers included: callers show parts of its body only. */
+export async function findWebhookPayload(db: Kysely<Database>, workspaceId: string, messageId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('webhook_outbox')
+    .select('payload')
+    .where('workspace_id', '=', workspaceId)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
+  return row?.payload;
 }

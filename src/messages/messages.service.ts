@@ -1,9 +1,13 @@
 import { AppError } from '../lib/errors.js';
-import { isPlainObject, type JsonObject } from '../lib/json.js';
+import { isPlainObject, parseJsonArray, parseJsonObject, type JsonObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
 import {
+  findMessage,
   findMessagesForUpdate,
+  findNotification,
   findNotificationMarksForUpdate,
+  findWebhookDeliveries,
+  findWebhookPayload,
   listMessages,
   saveMessageStatus,
   saveNotificationMarks,
@@ -11,6 +15,7 @@ import {
   type MessageFilter,
   type MessageRow,
   type NotificationMarks,
+  type WebhookDeliveryRow,
 } from './messages.repo.js';
 
 const MAX_BULK_MESSAGES = 1000;
@@ -97,7 +102,7 @@ export function encodeMessageCursor(cursor: MessageCursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 }
 
-export function decodeMessageCursor(cursor: string | undefined, name: string): MessageCursor | undefined {
+export function decodeMessageCursor(cursor: string | undefined, name: string, source = `meta.${name}`): MessageCursor | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -107,7 +112,7 @@ export function decodeMessageCursor(cursor: string | undefined, name: string): M
   } catch {
     // Falls through to the validation error below.
   }
-  throw new AppError('VALIDATION_FAILED', `${name} must be a cursor taken from meta.${name} of a previous response`);
+  throw new AppError('VALIDATION_FAILED', `${name} must be a cursor taken from ${source} of a previous response`);
 }
 
 export interface MessageListQuery {
@@ -156,6 +161,76 @@ export function readBulkItems(body: unknown): BulkItem[] {
 
 function failure(messageId: string, code: 'NOT_FOUND' | 'VALIDATION_FAILED', message: string): JsonObject {
   return { message_id: messageId, status: 'error', status_code: code === 'NOT_FOUND' ? 404 : 400, error: { type: code, message } };
+}
+
+/** The dashboard's message log: newest first, `before` is the previous page's `next`. */
+export interface MessageLogQuery {
+  filter: Pick<MessageFilter, 'statuses' | 'workflowSlug' | 'channel' | 'recipientIds'>;
+  limit: number;
+  before?: string | undefined;
+}
+
+// webhook-sender.ts records a non-2xx answer as `HTTP <status>`; anything else is a transport error.
+const HTTP_ERROR = /^HTTP (\d{3})$/;
+
+/** Host only: a webhook URL's user info, path and query may be the receiver's credential. */
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}
+
+function webhookView(row: WebhookDeliveryRow): JsonObject {
+  const httpStatus = row.last_error === null ? undefined : HTTP_ERROR.exec(row.last_error)?.[1];
+  return {
+    target_host: hostOf(row.url),
+    status: row.status,
+    attempts: row.attempts,
+    last_attempt_at: row.attempts > 0 ? row.updated_at : null,
+    last_error: row.last_error,
+    last_http_status: httpStatus === undefined ? null : Number(httpStatus),
+    next_attempt_at: row.status === 'pending' ? row.next_attempt_at : null,
+  };
+}
+
+/** The hub API's view of the message, with the time in epoch ms (as the other logs) and its webhook state. */
+function logEntryView(row: MessageRow, webhook: WebhookDeliveryRow | undefined): JsonObject {
+  return { ...messageView(row), time: row.created_at, webhook: webhook ? webhookView(webhook) : null };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The rendered inbox message as text fields (src/workflows/render.ts writes `content.message`). */
+function notificationView(row: { content: string; tags: string } & NotificationMarks & { expires_at: number | null }): JsonObject {
+  const message = parseJsonObject(row.content)['message'];
+  const content = isPlainObject(message) ? message : {};
+  const subtext = content['subtext'];
+  const actions = Array.isArray(content['actions']) ? content['actions'] : [];
+  return {
+    title: text(content['header']),
+    body: text(content['text']),
+    url: text(content['url']),
+    subtext: isPlainObject(subtext) ? text(subtext['text']) : null,
+    actions: actions.flatMap((action) => (isPlainObject(action) ? [{ name: text(action['name']), url: text(action['url']) }] : [])),
+    tags: parseJsonArray(row.tags).filter((tag): tag is string => typeof tag === 'string'),
+    seen_at: row.seen_at,
+    read_at: row.read_at,
+    interacted_at: row.interacted_at,
+    archived_at: row.archived_at,
+    expires_at: row.expires_at,
+  };
+}
+
+/** The trigger's `data` as the webhook carried it; the step's headers stay out (they hold credentials). */
+function webhookData(payload: string | undefined): JsonObject | null {
+  if (payload === undefined) return null;
+  const body = parseJsonObject(payload)['body'];
+  const data = isPlainObject(body) ? body['data'] : undefined;
+  return isPlainObject(data) ? data : null;
 }
 
 export class MessageService {
@@ -248,5 +323,35 @@ export class MessageService {
       return results;
     });
     return { records };
+  }
+
+  /** A page of the message log, with each webhook message's delivery state. */
+  async log(workspaceId: string, query: MessageLogQuery): Promise<{ entries: JsonObject[]; next: string | null }> {
+    const after = decodeMessageCursor(query.before, 'before', 'next');
+    const rows = await listMessages(this.deps.db, workspaceId, query.filter, { limit: query.limit, after });
+    const page = rows.slice(0, query.limit);
+    const webhookIds = page.filter((row) => row.channel === 'webhook').map((row) => row.id);
+    const webhooks = new Map((await findWebhookDeliveries(this.deps.db, workspaceId, webhookIds)).map((w) => [w.message_id, w]));
+    const last = page.at(-1);
+    return {
+      entries: page.map((row) => logEntryView(row, webhooks.get(row.id))),
+      next: rows.length > query.limit && last ? encodeMessageCursor([last.created_at, last.id]) : null,
+    };
+  }
+
+  /** One message with its inbox content or webhook delivery; another workspace's is not found. */
+  async logEntry(workspaceId: string, id: string): Promise<JsonObject> {
+    const row = await findMessage(this.deps.db, workspaceId, id);
+    if (!row) throw new AppError('NOT_FOUND', `message "${id}" not found`);
+    const [webhook] = row.channel === 'webhook' ? await findWebhookDeliveries(this.deps.db, workspaceId, [row.id]) : [];
+    const notification = row.notification_id ? await findNotification(this.deps.db, workspaceId, row.notification_id) : undefined;
+    const entry = logEntryView(row, webhook);
+    return {
+      ...entry,
+      webhook: webhook
+        ? { ...(entry['webhook'] as JsonObject), data: webhookData(await findWebhookPayload(this.deps.db, workspaceId, row.id)) }
+        : null,
+      notification: notification ? notificationView(notification) : null,
+    };
   }
 }

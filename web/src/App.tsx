@@ -3,6 +3,7 @@ import { api, logout, me, messageOf, reauth, setReauthHandler, ws, type Account,
 import { Login } from './Login';
 import { ApiKeysPage } from './ApiKeysPage';
 import { RequestLogPage } from './RequestLogPage';
+import { MessagesPage } from './MessagesPage';
 import { AuditLogPage } from './AuditLogPage';
 import { UsersPage } from './UsersPage';
 import { WorkflowsPage } from './WorkflowsPage';
@@ -12,6 +13,7 @@ import { ErrorText, Modal } from './ui';
 
 const PAGES = [
   { id: 'api-keys', label: 'Developers → API Keys' },
+  { id: 'messages', label: 'Message log' },
   { id: 'request-log', label: 'Request log' },
   { id: 'audit-log', label: 'Audit log' },
   { id: 'users', label: 'Users' },
@@ -198,6 +200,8 @@ function PageView({
   switch (page) {
     case 'api-keys':
       return <ApiKeysPage account={account} workspace={workspace} base={base} onWorkspaceChanged={onWorkspaceChanged} />;
+    case 'messages':
+      return <MessagesPage base={base} workspaceSlug={workspace.slug} />;
     case 'request-log':
       return <RequestLogPage base={base} />;
     case 'audit-log':

@@ -248,3 +248,50 @@ export function formatIsoTime(iso: string | null | undefined): string {
   const ms = iso ? Date.parse(iso) : NaN;
   return Number.isNaN(ms) ? '—' : formatTime(ms);
 }
+
+/** A webhook message's delivery (the outbox keeps the latest attempt's outcome only). */
+export interface MessageWebhook {
+  target_host: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  last_http_status: number | null;
+  next_attempt_at: number | null;
+  /** The trigger's data as sent; detail view only. */
+  data?: Record<string, unknown> | null;
+}
+
+/** As the hub API shows a message (`/v1/message`), with `time` in epoch ms and the webhook's state. */
+export interface MessageLogEntry {
+  message_id: string;
+  time: number;
+  /** RFC 3339. */
+  updated_at: string;
+  recipient_id: string;
+  tenant_id: string;
+  workflow: string;
+  category: string;
+  channel: string;
+  status: string;
+  execution_id: string;
+  webhook: MessageWebhook | null;
+}
+
+export interface MessageNotification {
+  title: string | null;
+  body: string | null;
+  url: string | null;
+  subtext: string | null;
+  actions: Array<{ name: string | null; url: string | null }>;
+  tags: string[];
+  seen_at: number | null;
+  read_at: number | null;
+  interacted_at: number | null;
+  archived_at: number | null;
+  expires_at: number | null;
+}
+
+export interface MessageDetail extends MessageLogEntry {
+  notification: MessageNotification | null;
+}
