@@ -1762,6 +1762,39 @@ function adminWorkspacePaths(): Record<string, PathItem> {
         errors: [404],
       }),
     },
+    '/admin/api/workspaces/{ws}/messages': {
+      parameters: ws,
+      get: admin({
+        operationId: 'listWorkspaceMessages',
+        summary: 'The message log: what was delivered to whom, newest first, with each webhook’s delivery state (viewer)',
+        description:
+          'Entries are messages as `GET /v1/message` shows them, plus `time` (epoch ms) and `webhook` (target host, attempts, last error and HTTP status, next retry; null for inbox messages). Pass `next` back as `before` for older entries. An unknown filter is a 400.',
+        parameters: [
+          queryParam('limit', 'Page size (default 50, at most 200).', int(undefined, { minimum: 1, maximum: 200, default: 50 })),
+          queryParam('before', 'Cursor: `next` of the previous page.', str(undefined, { maxLength: 200 })),
+          queryParam('status', 'Only messages in this status.', {
+            type: 'string',
+            enum: ['delivered', 'seen', 'read', 'interacted', 'archived', 'queued', 'sent', 'failed'],
+          }),
+          queryParam('channel', 'Only messages on this channel.', { type: 'string', enum: ['inbox', 'webhook'] }),
+          queryParam('recipient', 'Only messages to this distinct_id.', str(undefined, { maxLength: 512 })),
+          queryParam('workflow', 'Only messages of this workflow slug.', str(undefined, { maxLength: 128 })),
+        ],
+        ok: { schema: obj({ entries: arrayOf(JSON_OBJECT), next: nullable(str()) }, ['entries', 'next']) },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/messages/{id}': {
+      parameters: [param('WorkspaceSlug'), pathParam('id', 'The message id (`msg_…`).')],
+      get: admin({
+        operationId: 'getWorkspaceMessage',
+        summary: 'One message with its rendered notification or its webhook delivery (viewer)',
+        description:
+          'Webhook targets show their host only, and the step’s headers never: both may hold the receiver’s credentials. Another workspace’s message answers 404 like a missing one.',
+        ok: { schema: JSON_OBJECT },
+        errors: [404],
+      }),
+    },
     '/admin/api/workspaces/{ws}/categories': {
       parameters: ws,
       get: admin({
