@@ -346,6 +346,7 @@ for (const engine of enginesUnderTest()) {
         'revoke-signing-key',
         'enhanced-security-toggle',
         'nav-audit-log',
+        'nav-team',
       ]) {
         assert.equal(await page.locator(`[data-testid="${control}"]`).count(), 0, `${control} is hidden from viewers`);
       }
@@ -364,6 +365,108 @@ for (const engine of enginesUnderTest()) {
       await page.click('[data-testid="nav-request-log"]');
       await page.waitForSelector('[data-testid="page-request-log"]', { timeout: WAIT_MS });
       await checkNoSecrets();
+      await page.click('[data-testid="nav-getting-started"]');
+      await page.waitForSelector('[data-testid="snippet-node"]', { timeout: WAIT_MS });
+      assert.equal(await page.locator('[data-testid="send-test"]').count(), 0, 'viewers cannot trigger');
+      await checkNoSecrets();
+      await page.context().close();
+    });
+
+    test('getting started shows the workspace’s own snippets and sends a test notification that reaches the inbox', async () => {
+      const staging = await h.herald.workspaces.get('staging');
+      const demoKey = await h.herald.publicKeys.create(staging, { name: 'getting-started' });
+      const page = await signIn('owner');
+      await page.click('[data-testid="nav-getting-started"]');
+      const node = (await (await page.waitForSelector('[data-testid="snippet-node"]', { timeout: WAIT_MS })).textContent()) ?? '';
+      assert.match(node, new RegExp(`new Suprsend\\('${h.staging.workspaceKey}', process\\.env\\.HERALD_WORKSPACE_SECRET`));
+      assert.match(node, new RegExp(`base_url: '${h.baseUrl}'`));
+      assert.match(node, /workflow: 'welcome'/);
+      assert.ok(!node.includes(h.staging.secret), 'the snippet reads the secret from the environment');
+      assert.match((await page.textContent('[data-testid="snippet-rest"]')) ?? '', /Authorization: Bearer \$HERALD_API_KEY/);
+      await page.selectOption('[data-testid="public-key-choice"]', demoKey.key);
+      const browserCode = (await page.textContent('[data-testid="snippet-browser"]')) ?? '';
+      assert.ok(browserCode.includes(`new SuprSend('${demoKey.key}'`), browserCode);
+      // Staging's enhanced security was turned on by the owner test when it ran first; either way the text must say which.
+      const isEnhanced = (await h.herald.workspaces.get('staging')).isEnhancedSecurity;
+      assert.match(browserCode, isEnhanced ? /user token/ : /public key alone/);
+      const link = await page.getAttribute('[data-testid="demo-inbox-link"]', 'href');
+      assert.ok(link?.startsWith(`${h.baseUrl}/demo/inbox#public_key=`), String(link));
+
+      await page.click('[data-testid="send-test"]');
+      await page.waitForSelector('[data-testid="test-sent"]', { timeout: WAIT_MS });
+      const feed = await h.herald.db
+        .selectFrom('notifications')
+        .select(['id'])
+        .where('workspace_id', '=', staging.id)
+        .where('distinct_id', '=', 'demo-user')
+        .execute();
+      assert.equal(feed.length, 1, 'the test notification was delivered to demo-user');
+      await shot(page, 'getting-started');
+      await page.context().close();
+    });
+
+    test('the team page adds a member, changes their role, disables them, and issues and revokes a service token', async () => {
+      const page = await signIn('owner');
+      await page.click('[data-testid="nav-team"]');
+      await page.waitForSelector(`[data-testid="member-row"][data-email="${emails.viewer}"]`, { timeout: WAIT_MS });
+      const email = `teammate-${engine}@example.com`;
+      await page.click('[data-testid="add-member"]');
+      await page.fill('[data-testid="member-email"]', email);
+      await page.fill('[data-testid="member-password"]', PASSWORD);
+      await page.selectOption('[data-testid="member-role"]', 'viewer');
+      await page.click('[data-testid="member-create"]');
+      const row = `[data-testid="member-row"][data-email="${email}"]`;
+      await page.waitForSelector(row, { timeout: WAIT_MS });
+      await page.selectOption(`${row} [data-testid="member-role-select"]`, 'developer');
+      await page.waitForFunction(
+        async (address) => {
+          const answer = await fetch('/admin/api/accounts').then(
+            (r) => r.json() as Promise<{ accounts: Array<{ email: string; role: string }> }>,
+          );
+          return answer.accounts.find((a) => a.email === address)?.role === 'developer';
+        },
+        email,
+        { timeout: WAIT_MS },
+      );
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click(`${row} [data-testid="disable-member"]`);
+      await page.waitForSelector(`${row}[data-status="disabled"]`, { timeout: WAIT_MS });
+      const account = await createAdminGroupDeps(h.herald).accounts.get(email);
+      assert.equal(account.role, 'developer');
+      assert.equal(account.status, 'disabled');
+
+      await page.click('[data-testid="create-service-token"]');
+      await page.fill('[data-testid="service-token-name"]', 'deploy-bot');
+      await page.selectOption('[data-testid="service-token-role"]', 'viewer');
+      await page.click('[data-testid="service-token-create"]');
+      const token = (
+        (await (await page.waitForSelector('[data-testid="new-service-token-value"]', { timeout: WAIT_MS })).textContent()) ?? ''
+      ).trim();
+      assert.match(token, /^hst_[0-9A-Za-z]{36}$/);
+      const me = await fetch(`${h.baseUrl}/admin/api/workspaces`, { headers: { authorization: `ServiceToken ${token}` } });
+      assert.equal(me.status, 200, 'the new token works');
+      await shot(page, 'team');
+      await page.click('[data-testid="new-service-token-done"]');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('[data-testid="service-token-row"][data-name="deploy-bot"] [data-testid="revoke-service-token"]');
+      await page.waitForSelector('[data-testid="service-token-row"][data-name="deploy-bot"][data-status="revoked"]', { timeout: WAIT_MS });
+      const after = await fetch(`${h.baseUrl}/admin/api/workspaces`, { headers: { authorization: `ServiceToken ${token}` } });
+      assert.equal(after.status, 401, 'the revoked token is refused');
+      await page.context().close();
+    });
+
+    test('at 768 px wide every page fits the window: navigation wraps and wide tables scroll inside their card', async () => {
+      const page = await signIn('owner');
+      await page.setViewportSize({ width: 768, height: 1000 });
+      const navIds = await page.locator('nav.sidebar a').evaluateAll((links) => links.map((a) => a.getAttribute('data-testid') ?? ''));
+      for (const navId of navIds) {
+        await page.click(`[data-testid="${navId}"]`);
+        const pageId = navId.replace(/^nav-/, 'page-');
+        await page.waitForSelector(`[data-testid="${pageId}"]`, { timeout: WAIT_MS });
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+        assert.ok(overflow <= 0, `${pageId} is ${overflow} px wider than a 768 px window`);
+        if (navId === 'nav-api-keys' || navId === 'nav-request-log') await shot(page, `${pageId.replace(/^page-/, '')}-768`);
+      }
       await page.context().close();
     });
   });

@@ -11,7 +11,20 @@ import {
   type WebhookSecretStatus,
   type Workspace,
 } from './api';
-import { CopyButton, DownloadButton, ErrorText, Modal, OnceBox, StatusBadge, useLoad } from './ui';
+import {
+  CheckboxGroup,
+  CopyButton,
+  DownloadButton,
+  EmptyRow,
+  ErrorText,
+  ExpirySelect,
+  FormButtons,
+  Modal,
+  OnceBox,
+  StatusCells,
+  useChange,
+  useLoad,
+} from './ui';
 
 interface Props {
   account: Account;
@@ -314,12 +327,11 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
   const [scope, setScope] = useState<ApiKey['scope']>('full');
   const [groups, setGroups] = useState<string[]>([]);
   const [created, setCreated] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useChange(list.reload);
 
-  const create = async (event: FormEvent) => {
+  const create = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    void run(async () => {
       const answer = await api<{ key: string }>('POST', `${base}/api-keys`, {
         name,
         ...(expiresIn ? { expires_in: expiresIn } : {}),
@@ -331,22 +343,14 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
       setName('');
       setScope('full');
       setGroups([]);
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   };
 
-  const revoke = async (key: ApiKey) => {
-    if (!window.confirm(`Revoke the API key "${key.name}"? Requests using it are refused from now on.`)) return;
-    setError(null);
-    try {
-      await api('DELETE', `${base}/api-keys/${encodeURIComponent(key.id)}`);
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
+  const revoke = (key: ApiKey) =>
+    run(
+      () => api('DELETE', `${base}/api-keys/${encodeURIComponent(key.id)}`),
+      `Revoke the API key "${key.name}"? Requests using it are refused from now on.`,
+    );
 
   return (
     <section className="card">
@@ -364,15 +368,7 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
             Name
             <input required maxLength={200} data-testid="api-key-name" value={name} onChange={(e) => setName(e.target.value)} />
           </label>
-          <label>
-            Expires
-            <select data-testid="api-key-expiry" value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
-              <option value="">Never</option>
-              <option value="30d">In 30 days</option>
-              <option value="90d">In 90 days</option>
-              <option value="365d">In 1 year</option>
-            </select>
-          </label>
+          <ExpirySelect value={expiresIn} onChange={setExpiresIn} testId="api-key-expiry" />
           <label>
             Access
             <select data-testid="api-key-scope" value={scope} onChange={(e) => setScope(e.target.value as ApiKey['scope'])}>
@@ -382,27 +378,15 @@ function ApiKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
             </select>
           </label>
           {scope !== 'trigger' && (
-            <fieldset className="checkbox-group" data-testid="api-key-groups">
-              <legend>Limit to route groups (none checked: all)</legend>
-              {API_ROUTE_GROUPS.map((group) => (
-                <label key={group} className="checkbox">
-                  <input
-                    type="checkbox"
-                    value={group}
-                    checked={groups.includes(group)}
-                    onChange={(e) => setGroups(e.target.checked ? [...groups, group] : groups.filter((g) => g !== group))}
-                  />
-                  {group}
-                </label>
-              ))}
-            </fieldset>
+            <CheckboxGroup
+              legend="Limit to route groups (none checked: all)"
+              options={API_ROUTE_GROUPS}
+              selected={groups}
+              onChange={setGroups}
+              testId="api-key-groups"
+            />
           )}
-          <button type="submit" data-testid="api-key-create">
-            Generate
-          </button>
-          <button type="button" className="secondary" onClick={() => setCreating(false)}>
-            Cancel
-          </button>
+          <FormButtons label="Generate" testId="api-key-create" onCancel={() => setCreating(false)} />
         </form>
       )}
       {created && <OnceBox label="API key" value={created} testId="new-api-key" onDone={() => setCreated(null)} />}
@@ -448,35 +432,27 @@ function PublicKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [origins, setOrigins] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useChange(list.reload);
 
-  const create = async (event: FormEvent) => {
+  const create = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
     const allowed = origins
       .split(/[\s,]+/)
       .map((o) => o.trim())
       .filter(Boolean);
-    try {
+    void run(async () => {
       await api('POST', `${base}/public-keys`, { ...(name ? { name } : {}), ...(allowed.length ? { allowed_origins: allowed } : {}) });
       setCreating(false);
       setName('');
       setOrigins('');
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   };
 
-  const revoke = async (key: PublicKey) => {
-    if (!window.confirm(`Revoke the public key "${key.name}"? Browser and mobile apps using it stop working.`)) return;
-    try {
-      await api('DELETE', `${base}/public-keys/${encodeURIComponent(key.id)}`);
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
+  const revoke = (key: PublicKey) =>
+    run(
+      () => api('DELETE', `${base}/public-keys/${encodeURIComponent(key.id)}`),
+      `Revoke the public key "${key.name}"? Browser and mobile apps using it stop working.`,
+    );
 
   return (
     <section className="card">
@@ -504,12 +480,7 @@ function PublicKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               onChange={(e) => setOrigins(e.target.value)}
             />
           </label>
-          <button type="submit" data-testid="public-key-create">
-            Create
-          </button>
-          <button type="button" className="secondary" onClick={() => setCreating(false)}>
-            Cancel
-          </button>
+          <FormButtons label="Create" testId="public-key-create" onCancel={() => setCreating(false)} />
         </form>
       )}
       <ErrorText error={error ?? list.error} />
@@ -549,48 +520,36 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
   const [importing, setImporting] = useState(false);
   const [pem, setPem] = useState('');
   const [importName, setImportName] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useChange(list.reload);
 
   const [naming, setNaming] = useState(false);
   const [name, setName] = useState('');
 
-  const generate = async (event: FormEvent) => {
+  const generate = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    void run(async () => {
       const answer = await api<{ kid: string; pem: string; base64: string }>('POST', `${base}/signing-keys`, name ? { name } : {});
       setCreated({ kid: answer.kid, pem: answer.pem, base64: answer.base64 });
       setNaming(false);
       setName('');
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   };
 
-  const importKey = async (event: FormEvent) => {
+  const importKey = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', `${base}/signing-keys/import`, { public_key_pem: pem, ...(importName ? { name: importName } : {}) });
       setImporting(false);
       setPem('');
       setImportName('');
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   };
 
-  const revoke = async (key: SigningKey) => {
-    if (!window.confirm(`Revoke the signing key ${key.kid}? User tokens signed with it are refused from now on.`)) return;
-    try {
-      await api('DELETE', `${base}/signing-keys/${encodeURIComponent(key.kid)}`);
-      list.reload();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
+  const revoke = (key: SigningKey) =>
+    run(
+      () => api('DELETE', `${base}/signing-keys/${encodeURIComponent(key.kid)}`),
+      `Revoke the signing key ${key.kid}? User tokens signed with it are refused from now on.`,
+    );
 
   return (
     <section className="card">
@@ -620,12 +579,7 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
               onChange={(e) => setName(e.target.value)}
             />
           </label>
-          <button type="submit" data-testid="signing-key-create">
-            Generate
-          </button>
-          <button type="button" className="secondary" onClick={() => setNaming(false)}>
-            Cancel
-          </button>
+          <FormButtons label="Generate" testId="signing-key-create" onCancel={() => setNaming(false)} />
         </form>
       )}
       {created && (
@@ -658,12 +612,7 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
             <textarea rows={6} required data-testid="import-pem" value={pem} onChange={(e) => setPem(e.target.value)} />
           </label>
           <div className="row">
-            <button type="submit" data-testid="import-submit">
-              Import
-            </button>
-            <button type="button" className="secondary" onClick={() => setImporting(false)}>
-              Cancel
-            </button>
+            <FormButtons label="Import" testId="import-submit" onCancel={() => setImporting(false)} />
           </div>
         </form>
       )}
@@ -695,47 +644,6 @@ function SigningKeys({ isAdmin, base }: { isAdmin: boolean; base: string }) {
         </tbody>
       </table>
     </section>
-  );
-}
-
-// The three credential tables share the same trailing cells so that status and revoke look and
-// behave alike; only active credentials can be revoked, and only admins see the column at all.
-function StatusCells({
-  status,
-  isAdmin,
-  revokeTestId,
-  onRevoke,
-}: {
-  status: string;
-  isAdmin: boolean;
-  revokeTestId: string;
-  onRevoke: () => void;
-}) {
-  return (
-    <>
-      <td>
-        <StatusBadge status={status} />
-      </td>
-      {isAdmin && (
-        <td>
-          {status === 'active' && (
-            <button type="button" className="danger small" data-testid={revokeTestId} onClick={onRevoke}>
-              Revoke
-            </button>
-          )}
-        </td>
-      )}
-    </>
-  );
-}
-
-function EmptyRow({ colSpan, text }: { colSpan: number; text: string }) {
-  return (
-    <tr>
-      <td colSpan={colSpan} className="muted">
-        {text}
-      </td>
-    </tr>
   );
 }
 

@@ -9,17 +9,21 @@ import { UsersPage } from './UsersPage';
 import { WorkflowsPage } from './WorkflowsPage';
 import { CategoriesPage } from './CategoriesPage';
 import { TenantsListsPage } from './TenantsListsPage';
+import { GettingStartedPage } from './GettingStartedPage';
+import { TeamPage } from './TeamPage';
 import { ErrorText, Modal } from './ui';
 
 const PAGES = [
-  { id: 'api-keys', label: 'Developers → API Keys' },
+  { id: 'getting-started', label: 'Getting started' },
+  { id: 'workflows', label: 'Workflows' },
   { id: 'messages', label: 'Message log' },
+  { id: 'users', label: 'Users' },
+  { id: 'tenants-lists', label: 'Tenants & lists' },
+  { id: 'categories', label: 'Categories' },
+  { id: 'api-keys', label: 'Developers → API Keys' },
   { id: 'request-log', label: 'Request log' },
   { id: 'audit-log', label: 'Audit log' },
-  { id: 'users', label: 'Users' },
-  { id: 'workflows', label: 'Workflows' },
-  { id: 'categories', label: 'Categories' },
-  { id: 'tenants-lists', label: 'Tenants & lists' },
+  { id: 'team', label: 'Team' },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
@@ -104,7 +108,11 @@ function Shell({ account, onSignedOut }: { account: Account; onSignedOut: () => 
     }
   };
 
-  const pages = PAGES.filter((p) => p.id !== 'audit-log' || roleAtLeast(account.role, 'developer'));
+  const pages = PAGES.filter((p) => {
+    if (p.id === 'audit-log') return roleAtLeast(account.role, 'developer');
+    if (p.id === 'team') return roleAtLeast(account.role, 'admin');
+    return true;
+  });
 
   return (
     <div className="app">
@@ -168,6 +176,7 @@ function Shell({ account, onSignedOut }: { account: Account; onSignedOut: () => 
               page={location.page}
               account={account}
               workspace={workspace}
+              workspaces={workspaces ?? []}
               onWorkspaceChanged={() => void loadWorkspaces()}
             />
           )}
@@ -189,11 +198,13 @@ function PageView({
   page,
   account,
   workspace,
+  workspaces,
   onWorkspaceChanged,
 }: {
   page: PageId;
   account: Account;
   workspace: Workspace;
+  workspaces: Workspace[];
   onWorkspaceChanged: () => void;
 }) {
   const base = ws(workspace.slug);
@@ -214,6 +225,10 @@ function PageView({
       return <CategoriesPage base={base} account={account} workspaceSlug={workspace.slug} />;
     case 'tenants-lists':
       return <TenantsListsPage base={base} />;
+    case 'getting-started':
+      return <GettingStartedPage account={account} workspace={workspace} base={base} />;
+    case 'team':
+      return <TeamPage account={account} workspaces={workspaces} />;
   }
 }
 

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, formatTime, type AuditEntry } from './api';
-import { ErrorText } from './ui';
+import { ErrorText, pageQuery, usePagedLoad, type Page } from './ui';
 
 /**
  * Workspace events (credentials, reveals, mode changes) and, for admins, the installation's own
@@ -122,36 +122,17 @@ function Details({ details }: { details: Record<string, unknown> }) {
 
 export function AuditLogPage({ base, canSeeAccountEvents }: { base: string; canSeeAccountEvents: boolean }) {
   const [scope, setScope] = useState<'workspace' | 'account'>('workspace');
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [reloads, setReloads] = useState(0);
   const path = scope === 'account' ? '/audit-log' : `${base}/audit-log`;
-
-  const load = async (before: string | null) => {
-    setError(null);
-    try {
-      const page = await api<{ entries: AuditEntry[]; next: string | null }>(
-        'GET',
-        `${path}?limit=${PAGE_SIZE}${before ? `&before=${encodeURIComponent(before)}` : ''}`,
-      );
-      setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
-      setNext(page.next);
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-
-  useEffect(() => {
-    setEntries(null);
-    void load(null);
-  }, [path, reloads]);
+  const { entries, next, error, loadOlder, reload } = usePagedLoad(
+    (before) => api<Page<AuditEntry>>('GET', `${path}?${pageQuery(PAGE_SIZE, before)}`),
+    [path],
+  );
 
   return (
     <div data-testid="page-audit-log">
       <div className="section-head">
         <h1>Audit log</h1>
-        <button type="button" className="secondary" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
+        <button type="button" className="secondary" data-testid="refresh" onClick={reload}>
           Refresh
         </button>
       </div>
@@ -235,7 +216,7 @@ export function AuditLogPage({ base, canSeeAccountEvents }: { base: string; canS
           </table>
         </div>
         {next && (
-          <button type="button" className="secondary load-more" data-testid="audit-load-more" onClick={() => void load(next)}>
+          <button type="button" className="secondary load-more" data-testid="audit-load-more" onClick={loadOlder}>
             Load older events
           </button>
         )}

@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, formatTime, type MessageDetail, type MessageLogEntry, type MessageWebhook } from './api';
-import { ErrorText } from './ui';
+import { ErrorText, usePagedLoad, type Page } from './ui';
 
 /**
  * What Herald delivered to whom: one row per message (an inbox notification or a webhook call),
@@ -208,31 +208,14 @@ export function MessagesPage({ base, workspaceSlug }: { base: string; workspaceS
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [workflows, setWorkflows] = useState<string[]>([]);
-  const [entries, setEntries] = useState<MessageLogEntry[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [isLoading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [reloads, setReloads] = useState(0);
   const [openId, setOpenId] = useState<string | null>(null);
   const [detail, setDetail] = useState<MessageDetail | null>(null);
   const [detailError, setDetailError] = useState<unknown>(null);
 
-  const load = async (before: string | null) => {
-    setError(null);
-    setLoading(true);
-    try {
-      const page = await api<{ entries: MessageLogEntry[]; next: string | null }>('GET', `${base}/messages?${queryOf(filters, before)}`);
-      setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
-      setNext(page.next);
-    } catch (failure) {
-      setError(failure);
-    }
-    setLoading(false);
-  };
-
-  useEffect(() => {
-    void load(null);
-  }, [base, filters, reloads]);
+  const { entries, next, isLoading, error, loadOlder, reload } = usePagedLoad(
+    (before) => api<Page<MessageLogEntry>>('GET', `${base}/messages?${queryOf(filters, before)}`),
+    [base, filters],
+  );
 
   useEffect(() => {
     api<{ workflows: Array<{ slug: string }> }>('GET', `${base}/workflows`).then(
@@ -268,7 +251,7 @@ export function MessagesPage({ base, workspaceSlug }: { base: string; workspaceS
     <div data-testid="page-messages">
       <div className="section-head">
         <h1>Message log</h1>
-        <button type="button" className="secondary" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
+        <button type="button" className="secondary" data-testid="refresh" onClick={reload}>
           Refresh
         </button>
       </div>
@@ -392,7 +375,7 @@ export function MessagesPage({ base, workspaceSlug }: { base: string; workspaceS
           </table>
         </div>
         {next && (
-          <button type="button" className="secondary load-more" data-testid="messages-load-more" onClick={() => void load(next)}>
+          <button type="button" className="secondary load-more" data-testid="messages-load-more" onClick={loadOlder}>
             Load older messages
           </button>
         )}

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, formatTime, type RequestLogEntry } from './api';
-import { ErrorText } from './ui';
+import { ErrorText, pageQuery, usePagedLoad, type Page } from './ui';
 
 const CREDENTIAL_KINDS: Record<string, string> = {
   none: 'none',
@@ -13,31 +13,12 @@ const PAGE_SIZE = 100;
 
 export function RequestLogPage({ base }: { base: string }) {
   const [errorsOnly, setErrorsOnly] = useState(false);
-  const [entries, setEntries] = useState<RequestLogEntry[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [isLoading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [reloads, setReloads] = useState(0);
+  const { entries, next, isLoading, error, loadOlder, reload } = usePagedLoad(
+    (before) =>
+      api<Page<RequestLogEntry>>('GET', `${base}/request-log?${pageQuery(PAGE_SIZE, before)}&status=${errorsOnly ? 'errors' : 'all'}`),
+    [base, errorsOnly],
+  );
 
-  const load = async (before: string | null) => {
-    setError(null);
-    setLoading(true);
-    try {
-      const page = await api<{ entries: RequestLogEntry[]; next: string | null }>(
-        'GET',
-        `${base}/request-log?limit=${PAGE_SIZE}&status=${errorsOnly ? 'errors' : 'all'}${before ? `&before=${encodeURIComponent(before)}` : ''}`,
-      );
-      setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
-      setNext(page.next);
-    } catch (failure) {
-      setError(failure);
-    }
-    setLoading(false);
-  };
-
-  useEffect(() => {
-    void load(null);
-  }, [base, errorsOnly, reloads]);
   return (
     <div data-testid="page-request-log">
       <div className="section-head">
@@ -47,7 +28,7 @@ export function RequestLogPage({ base }: { base: string }) {
             <input type="checkbox" data-testid="errors-only" checked={errorsOnly} onChange={(e) => setErrorsOnly(e.target.checked)} />{' '}
             Errors only
           </label>
-          <button type="button" className="secondary" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
+          <button type="button" className="secondary" data-testid="refresh" onClick={reload}>
             Refresh
           </button>
         </div>
@@ -106,7 +87,7 @@ export function RequestLogPage({ base }: { base: string }) {
           </table>
         </div>
         {next && (
-          <button type="button" className="secondary load-more" data-testid="request-log-load-more" onClick={() => void load(next)}>
+          <button type="button" className="secondary load-more" data-testid="request-log-load-more" onClick={loadOlder}>
             Load older requests
           </button>
         )}

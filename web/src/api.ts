@@ -138,7 +138,7 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 /** One admin API call; a 403 SESSION_NOT_FRESH asks for the password and tries once more. */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let response = await send(method, path, body);
   if (!response.ok) {
     let error = await errorOf(response);
@@ -192,6 +192,33 @@ export function formatTime(ms: number | null | undefined): string {
 export function messageOf(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A dashboard account as the admin API shows it (never its password hash). */
+export interface TeamMember {
+  id: string;
+  email: string;
+  role: Role;
+  status: 'active' | 'disabled';
+  created_at: number;
+  created_by: string | null;
+  disabled_at: number | null;
+  last_login_at: number | null;
+}
+
+export interface ServiceToken {
+  id: string;
+  name: string;
+  display_prefix: string;
+  role: Role;
+  /** '*' for every workspace, including ones created later; otherwise workspace ids. */
+  workspace_ids: '*' | string[];
+  status: 'active' | 'expired' | 'revoked';
+  created_at: number;
+  created_by: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 /** How a category starts for a user who never chose (src/preferences/preferences.resolution.ts). */
