@@ -12,6 +12,7 @@ import { auditRetentionMigration } from './migrations/0009-audit-retention.js';
 import { eventDedupPerUserMigration } from './migrations/0010-event-dedup-per-user.js';
 import { apiKeyScopesMigration } from './migrations/0011-api-key-scopes.js';
 import { webhookSecretsMigration } from './migrations/0012-webhook-secrets.js';
+import { webhookOutboxMessageMigration } from './migrations/0013-webhook-outbox-message.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -29,6 +30,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0010-event-dedup-per-user': eventDedupPerUserMigration(engine),
     '0011-api-key-scopes': apiKeyScopesMigration(),
     '0012-webhook-secrets': webhookSecretsMigration(),
+    '0013-webhook-outbox-message': webhookOutboxMessageMigration(),
   };
 }
 
