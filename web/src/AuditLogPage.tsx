@@ -37,6 +37,8 @@ const ACTIONS: Record<string, string> = {
   'account.password_set': 'Password set',
   'service_token.created': 'Service token created',
   'service_token.revoked': 'Service token revoked',
+  'category.created': 'Category created',
+  'category.updated': 'Category changed',
 };
 
 const TARGETS: Record<string, string> = {
@@ -48,6 +50,7 @@ const TARGETS: Record<string, string> = {
   webhook_secret: 'Webhook secret',
   admin_account: 'Account',
   service_token: 'Service token',
+  category: 'Category',
 };
 
 const ACTOR_TYPES: Record<string, string> = {
