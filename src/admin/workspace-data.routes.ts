@@ -57,22 +57,24 @@ export function registerAdminWorkspaceDataRoutes(group: FastifyInstance, deps: A
         `slug in the body (${JSON.stringify(body['slug'])}) differs from the path ("${slug}"); omit it or make them match`,
       );
     }
-    // The service checks the whole category (the CLI's rules) before it writes anything.
-    const result = await categories.apply(workspace.id, { ...body, slug });
+    // The service checks the whole category (the CLI's rules) before it writes anything; the
+    // audit entry commits with the change.
+    const result = await categories.apply(workspace.id, { ...body, slug }, async (applied, trx) => {
+      const category = applied.categories[0];
+      await herald.audit.record(
+        auditEntry(actorOf(request, principal), {
+          workspaceId: workspace.id,
+          action: applied.created.includes(slug) ? 'category.created' : 'category.updated',
+          targetType: 'category',
+          targetId: slug,
+          details: { name: category?.name, default_preference: category?.default_preference },
+        }),
+        trx,
+      );
+    });
     const category = result.categories[0];
     if (!category) throw new AppError('INTERNAL', `category "${slug}" was applied but not read back`);
     const isCreated = result.created.includes(slug);
-    // CategoryService writes in a transaction of its own and takes no actor, so the entry follows
-    // the change; a failed audit write still fails the request, so the caller hears of it.
-    await herald.audit.record(
-      auditEntry(actorOf(request, principal), {
-        workspaceId: workspace.id,
-        action: isCreated ? 'category.created' : 'category.updated',
-        targetType: 'category',
-        targetId: slug,
-        details: { name: category.name, default_preference: category.default_preference },
-      }),
-    );
     return { category, created: isCreated };
   });
 

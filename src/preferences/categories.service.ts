@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
@@ -127,8 +129,15 @@ export function parseCategoryInputs(content: unknown): CategoryInput[] {
 export class CategoryService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** Creates or replaces categories by slug, all or nothing. */
-  async apply(workspaceId: string, content: unknown): Promise<ApplyResult> {
+  /**
+   * Creates or replaces categories by slug, all or nothing. `onApplied` runs in the same
+   * transaction (the dashboard's audit entry), so the change and its record commit together.
+   */
+  async apply(
+    workspaceId: string,
+    content: unknown,
+    onApplied?: (result: ApplyResult, trx: Kysely<Database>) => Promise<void>,
+  ): Promise<ApplyResult> {
     const inputs = parseCategoryInputs(content);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (trx) => {
@@ -145,6 +154,7 @@ export class CategoryService {
       const rows = await listCategories(trx, workspaceId);
       const applied = new Set(inputs.map((input) => input.slug));
       result.categories = rows.filter((row) => applied.has(row.slug)).map(toCategory);
+      await onApplied?.(result, trx);
       return result;
     });
   }
