@@ -49,6 +49,8 @@ export const AUDIT_ACTIONS = [
   'signing_key.revoked',
   'enhanced_security.enabled',
   'enhanced_security.disabled',
+  'signed_clients.allowed',
+  'signed_clients.refused',
   'account.created',
   'login.succeeded',
   'login.failed',

@@ -19,6 +19,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The credential kinds of the routeGroup a route belongs to (set by routeGroup; tests classify routes by it). */
     acceptsCredentials?: readonly CredentialKind[];
+    /** A route only key+secret signed client SDKs call (src/preferences/signed-client-preferences.routes.ts). */
+    signedClientRoute?: boolean;
   }
 }
 
@@ -152,18 +154,27 @@ async function authenticate(request: FastifyRequest, accepts: readonly Credentia
         return { ok: false, code: 'UNAUTHENTICATED', message: 'Authorization must be Bearer <API key>', reason: 'empty bearer token' };
       return verifyApiKey(match[1], { cache: deps.cache, now: deps.now, noteUse: deps.noteApiKeyUse });
     }
-    case 'hmac':
+    case 'hmac': {
+      // web-sdk 1.x signs the date it sends in x-amz-date (browsers cannot set Date); the
+      // signature covers whichever header is used, and the same staleness check applies.
+      const amzDate = header(request, 'x-amz-date');
       return verifyHmacRequest(
         authorization,
         {
           method: request.method,
           rawBody: request.rawBody,
           contentType: header(request, 'content-type') ?? '',
-          date: header(request, 'date') ?? '',
+          date: amzDate ?? header(request, 'date') ?? '',
           requestTarget: request.raw.url ?? request.url,
         },
         { cache: deps.cache, now: deps.now, maxSkewMs: deps.hmacMaxSkewMs, maxFutureSkewMs: deps.hmacMaxFutureSkewMs },
+        {
+          dateHeader: amzDate === undefined ? 'date' : 'x-amz-date',
+          routeUrl: request.routeOptions.url,
+          isClientRoute: request.routeOptions.config.signedClientRoute === true,
+        },
       );
+    }
     case 'public_key':
       return verifyPublicKeyRequest(authorization.trim(), header(request, 'x-ss-signature'), header(request, 'origin'), {
         cache: deps.cache,

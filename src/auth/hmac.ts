@@ -3,6 +3,7 @@ import { digestsEqual } from '../lib/crypto.js';
 import { formatSpan } from '../lib/duration.js';
 import type { CredentialCache } from './credential-cache.js';
 import { reject, type AuthOutcome } from './principal.js';
+import { parseSignedDate } from './signed-date.js';
 
 /**
  * Workspace key + secret request signing, exactly as the SuprSend backend SDKs do it
@@ -23,6 +24,22 @@ export interface SignedRequestParts {
   /** Request target exactly as on the request line: path plus `?query`, not decoded. */
   requestTarget: string;
 }
+
+/**
+ * What tells a key+secret signed *client* SDK (web-sdk 1.x, Android 1.x, iOS legacy) from a
+ * backend SDK: where its date is and what it looks like, and whether the route is one only those
+ * clients call. Backend SDKs send an RFC 1123 `Date` (ISO-8601 only to the messages API).
+ */
+export interface SignedRequestShape {
+  /** web-sdk 1.x puts its date in x-amz-date: browsers cannot set Date. */
+  dateHeader: 'date' | 'x-amz-date';
+  /** The route's pattern (`/event`, `/v1/subscriber/:id/category`). */
+  routeUrl: string | undefined;
+  /** A route only the signed client SDKs call (`/v1/subscriber/…` preferences). */
+  isClientRoute: boolean;
+}
+
+const BACKEND_SHAPE: SignedRequestShape = { dateHeader: 'date', routeUrl: undefined, isClientRoute: false };
 
 export function bodyMd5(rawBody: Uint8Array | undefined): string {
   return rawBody && rawBody.length > 0 ? createHash('md5').update(rawBody).digest('hex') : '';
@@ -58,7 +75,21 @@ export interface HmacDeps {
   maxFutureSkewMs: number;
 }
 
-export async function verifyHmacRequest(header: string, parts: SignedRequestParts, deps: HmacDeps): Promise<AuthOutcome> {
+/** Which signed client SDK a request looks like (for the reason of a refusal), or null for a backend call. */
+export function signedClientOf(shape: SignedRequestShape, dateFormat: string | null): string | null {
+  if (shape.dateHeader === 'x-amz-date') return 'web-sdk 1.x style: date in x-amz-date';
+  if (dateFormat === 'java') return 'Android 1.x style: a java.util.Date date';
+  if (dateFormat === 'iso8601' && shape.routeUrl === '/event') return 'iOS legacy style: an ISO-8601 date on /event/';
+  if (shape.isClientRoute) return 'a /v1/subscriber/ preference call';
+  return null;
+}
+
+export async function verifyHmacRequest(
+  header: string,
+  parts: SignedRequestParts,
+  deps: HmacDeps,
+  shape: SignedRequestShape = BACKEND_SHAPE,
+): Promise<AuthOutcome> {
   const parsed = parseHmacAuthorization(header);
   if (!parsed) return reject('UNAUTHENTICATED', 'Authorization must be <workspace_key>:<signature>', 'malformed HMAC Authorization header');
   if (!BASE64_RE.test(parsed.signature)) {
@@ -74,19 +105,25 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
   }
 
   const now = deps.now();
+  const dateName = shape.dateHeader === 'x-amz-date' ? 'x-amz-date' : 'Date';
+  const sent = parts.date ? parseSignedDate(parts.date) : null;
   if (deps.maxSkewMs > 0) {
-    if (!parts.date) return reject('SIGNATURE_INVALID', 'Date header is required on signed requests', 'Date header missing');
-    // Date.parse takes both RFC 1123 (most SDKs) and ISO-8601 (the Node SDK's messages API).
-    const sentAt = Date.parse(parts.date);
-    if (Number.isNaN(sentAt))
-      return reject('SIGNATURE_INVALID', 'Date header is not a valid date', `Date header unparseable: "${parts.date}"`);
-    const skew = now - sentAt;
+    if (!sent) return reject('SIGNATURE_INVALID', 'Date header is required on signed requests', 'Date header missing');
+    if (!sent.ok) {
+      return reject(
+        'SIGNATURE_INVALID',
+        `${dateName} header is not a valid date: ${sent.reason}`,
+        `${dateName} header unparseable (${sent.reason}): ${JSON.stringify(parts.date.slice(0, 100))}`,
+      );
+    }
+    const skew = now - sent.at;
     const allowed = skew >= 0 ? deps.maxSkewMs : deps.maxFutureSkewMs;
     if (Math.abs(skew) > allowed) {
       return reject(
         'SIGNATURE_EXPIRED',
-        'Date header is too far from server time; check the client clock',
-        `Date is ${formatSpan(skew)} ${skew > 0 ? 'behind' : 'ahead of'} server time (allowed ${formatSpan(allowed)})`,
+        `${dateName} header is too far from server time; check the client clock${sent.note === undefined ? '' : ` (${sent.note})`}`,
+        `${dateName} is ${formatSpan(skew)} ${skew > 0 ? 'behind' : 'ahead of'} server time (allowed ${formatSpan(allowed)})` +
+          (sent.note === undefined ? '' : `; ${sent.note}`),
       );
     }
   }
@@ -99,6 +136,21 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
   for (const { secret } of secrets) {
     const expected = createHmac('sha256', secret).update(canonical, 'utf8').digest();
     if (digestsEqual(expected, presented)) {
+      const signedClient = signedClientOf(shape, sent?.ok === true ? sent.format : null);
+      // These SDKs ship the workspace secret inside the app: with enhanced security on they are
+      // refused unless the workspace allows them (checked after the signature, so only a holder
+      // of the secret learns the setting).
+      if (signedClient !== null && workspace.isEnhancedSecurity && !workspace.allowsSignedClients) {
+        return reject(
+          'FORBIDDEN',
+          `key+secret signed client calls are refused: workspace "${workspace.slug}" has enhanced security on. These SDKs ` +
+            `(web-sdk 1.x, Android 1.x, iOS legacy) carry the workspace secret inside the app; to accept them anyway turn on ` +
+            `the workspace switch "allow key+secret signed client calls" (herald signed-clients ${workspace.slug} on, or ` +
+            `PUT /admin/api/workspaces/${workspace.slug}/signed-clients {"enabled":true})`,
+          `signed client call (${signedClient}) refused: enhanced security on, signed clients not allowed`,
+          { workspaceId: workspace.id, credentialId: workspace.workspaceKey },
+        );
+      }
       return {
         ok: true,
         principal: {
@@ -110,6 +162,7 @@ export async function verifyHmacRequest(header: string, parts: SignedRequestPart
           subscriberId: null,
           tenantScope: null,
           signingKeyId: null,
+          isSignedClient: signedClient !== null,
         },
       };
     }

@@ -17,6 +17,8 @@ export interface Principal {
   tenantScope: string[] | null;
   /** kid of the signing key that verified the user token. */
   signingKeyId: string | null;
+  /** A key+secret signed call from a client SDK (web-sdk 1.x, Android 1.x, iOS legacy), not a backend. */
+  isSignedClient?: boolean;
   /** What an API key may call; absent for every other credential. */
   apiKeyScope?: ApiKeyScope;
 }

@@ -13,6 +13,7 @@ import { eventDedupPerUserMigration } from './migrations/0010-event-dedup-per-us
 import { apiKeyScopesMigration } from './migrations/0011-api-key-scopes.js';
 import { webhookSecretsMigration } from './migrations/0012-webhook-secrets.js';
 import { webhookOutboxMessageMigration } from './migrations/0013-webhook-outbox-message.js';
+import { signedClientSwitchMigration } from './migrations/0014-signed-client-switch.js';
 import type { Database } from './schema.js';
 
 function migrationsFor(engine: Engine): Record<string, Migration> {
@@ -31,6 +32,7 @@ function migrationsFor(engine: Engine): Record<string, Migration> {
     '0011-api-key-scopes': apiKeyScopesMigration(),
     '0012-webhook-secrets': webhookSecretsMigration(),
     '0013-webhook-outbox-message': webhookOutboxMessageMigration(),
+    '0014-signed-client-switch': signedClientSwitchMigration(),
   };
 }
 

@@ -24,6 +24,8 @@ export interface WorkspacesTable {
   mode: 'test' | 'live';
   workspace_key: string;
   enhanced_security: number;
+  /** 1: key+secret signed client SDK calls are accepted even with enhanced security on (migration 0014). */
+  allow_signed_clients: number;
   created_at: number;
 }
 

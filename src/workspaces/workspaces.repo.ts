@@ -31,6 +31,14 @@ export async function setWorkspaceEnhancedSecurity(db: Kysely<Database>, id: str
     .execute();
 }
 
+export async function setWorkspaceSignedClients(db: Kysely<Database>, id: string, isAllowed: boolean): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({ allow_signed_clients: isAllowed ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function findOrganisation(db: Kysely<Database>): Promise<{ id: string } | undefined> {
   return db.selectFrom('organisations').select('id').orderBy('created_at').executeTakeFirst();
 }

@@ -20,6 +20,7 @@ import {
   listWorkspaces,
   readMeta,
   setWorkspaceEnhancedSecurity,
+  setWorkspaceSignedClients,
   writeMeta,
   type WorkspaceRow,
 } from './workspaces.repo.js';
@@ -31,6 +32,8 @@ export interface Workspace {
   mode: WorkspaceMode;
   workspaceKey: string;
   isEnhancedSecurity: boolean;
+  /** Switch "allow key+secret signed client calls": accepted even with enhanced security on (auth/hmac.ts). */
+  allowsSignedClients: boolean;
   createdAt: number;
 }
 
@@ -58,6 +61,7 @@ function toWorkspace(row: WorkspaceRow): Workspace {
     mode: row.mode,
     workspaceKey: row.workspace_key,
     isEnhancedSecurity: row.enhanced_security === 1,
+    allowsSignedClients: row.allow_signed_clients === 1,
     createdAt: row.created_at,
   };
 }
@@ -131,6 +135,7 @@ export class WorkspaceService {
       mode: spec.mode,
       workspace_key: generateWorkspaceKey(spec.mode),
       enhanced_security: spec.isEnhancedSecurity ? 1 : 0,
+      allow_signed_clients: 0,
       created_at: this.clock.now(),
     };
     await insertWorkspace(trx, row);
@@ -219,5 +224,25 @@ export class WorkspaceService {
       );
     });
     return { ...workspace, isEnhancedSecurity: isOn };
+  }
+
+  /** The switch "allow key+secret signed client calls" (web-sdk 1.x, Android 1.x, iOS legacy); audited like enhanced security. */
+  async setSignedClients(ref: string, isAllowed: boolean, actor: AuditActor = SYSTEM_ACTOR): Promise<Workspace> {
+    const workspace = await this.get(ref);
+    await this.db.transaction().execute(async (trx) => {
+      await setWorkspaceSignedClients(trx, workspace.id, isAllowed);
+      await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace', entityId: workspace.id, at: this.clock.now() });
+      await this.audit.record(
+        auditEntry(actor, {
+          workspaceId: workspace.id,
+          action: isAllowed ? 'signed_clients.allowed' : 'signed_clients.refused',
+          targetType: 'workspace',
+          targetId: workspace.id,
+          details: { was: workspace.allowsSignedClients, enhanced_security: workspace.isEnhancedSecurity },
+        }),
+        trx,
+      );
+    });
+    return { ...workspace, allowsSignedClients: isAllowed };
   }
 }

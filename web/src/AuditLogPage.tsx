@@ -24,6 +24,8 @@ const ACTIONS: Record<string, string> = {
   'webhook_secret.rolled': 'Webhook signing secret generated',
   'enhanced_security.enabled': 'Enhanced security turned on',
   'enhanced_security.disabled': 'Enhanced security turned off',
+  'signed_clients.allowed': 'Key+secret signed client calls allowed',
+  'signed_clients.refused': 'Key+secret signed client calls refused',
   'login.succeeded': 'Signed in',
   'login.failed': 'Sign-in failed',
   'login.locked': 'Sign-in locked after failures',
