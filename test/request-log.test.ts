@@ -449,6 +449,51 @@ for (const engine of enginesUnderTest()) {
       await waitFor(async () => (await count(batch.map((e) => e.requestId))) === 5, 'the full batch to be written');
     });
 
+    test('a large flush (full statements and a remainder) stores every field of every entry', async () => {
+      const log = new RequestLogService(h.herald.db, h.clock, { maxRows: 10_000, maxAgeMs: 7 * DAY_MS, batchSize: 1_000 });
+      const entries = Array.from({ length: 250 }, (_, i) =>
+        entry({
+          workspaceId: 'ws_large',
+          at: h.clock.now() + i,
+          path: `/v1/user/u${i}`,
+          status: i % 7 === 0 ? 401 : 200,
+          credentialType: 'api_key',
+          credentialId: `key_${i}`,
+          subscriberId: i % 2 === 0 ? `u${i}` : null,
+          errorCode: i % 7 === 0 ? 'KEY_REVOKED' : null,
+          reason: i % 7 === 0 ? `revoked ${i}` : null,
+          isAuthenticated: i % 7 !== 0,
+        }),
+      );
+      for (const e of entries) log.record(e);
+      await log.flush();
+      const rows = await h.herald.db
+        .selectFrom('request_log')
+        .selectAll()
+        .where('workspace_id', '=', 'ws_large')
+        .orderBy('created_at')
+        .execute();
+      assert.equal(rows.length, 250);
+      rows.forEach((row, i) => {
+        const e = entries[i] as RequestLogEntry;
+        assert.deepEqual(
+          [
+            row.request_id,
+            row.created_at,
+            row.path,
+            row.route,
+            row.status,
+            row.credential_id,
+            row.subscriber_id,
+            row.error_code,
+            row.reason,
+            row.is_authenticated,
+          ],
+          [e.requestId, e.at, e.path, e.route, e.status, e.credentialId, e.subscriberId, e.errorCode, e.reason, e.isAuthenticated ? 1 : 0],
+        );
+      });
+    });
+
     test('closing the server writes what is still buffered', async () => {
       const second = await startInProcess(t, h.clock.now());
       let isClosed = false;

@@ -98,6 +98,21 @@ function clean(text: string | null, max: number): string | null {
   return text === null ? null : clip(redactSecrets(text), max);
 }
 
+// Most requests repeat a path seen moments ago (a feed, a count, a trigger route); redacting it
+// again costs as much as the rest of recording the entry. The cache forgets everything when full.
+const MAX_CACHED_PATHS = 2_000;
+const cleanPaths = new Map<string, string>();
+
+function cleanPath(path: string): string {
+  let cleaned = cleanPaths.get(path);
+  if (cleaned === undefined) {
+    cleaned = clean(path, MAX_PATH_CHARS) ?? '';
+    if (cleanPaths.size >= MAX_CACHED_PATHS) cleanPaths.clear();
+    cleanPaths.set(path, cleaned);
+  }
+  return cleaned;
+}
+
 function toView(row: RequestLogRow): RequestLogEntryView {
   return {
     request_id: row.request_id,
@@ -176,8 +191,9 @@ export class RequestLogService {
       workspace_id: entry.workspaceId,
       created_at: entry.at,
       method: clip(entry.method, 16),
-      path: clean(entry.path, MAX_PATH_CHARS) ?? '',
-      route: clean(entry.route, MAX_PATH_CHARS),
+      path: cleanPath(entry.path),
+      // A route pattern comes from Herald's own route table, never from the client.
+      route: entry.route === null ? null : clip(entry.route, MAX_PATH_CHARS),
       status: entry.status,
       latency_ms: Math.round(entry.latencyMs * 1_000) / 1_000,
       credential_type: entry.credentialType,
