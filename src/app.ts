@@ -32,6 +32,8 @@ import { RetentionSweeper } from './maintenance/retention.js';
 import { createPipeline } from './delivery/pipeline.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { registerIngestRoutes, registerSharedEventRoute } from './ingest/ingest.routes.js';
+import { registerCancelRoutes } from './ingest/cancel.routes.js';
+import { CancellationService } from './delivery/cancellation.service.js';
 import { PreferenceService } from './preferences/preferences.service.js';
 import { registerClientPreferenceRoutes } from './preferences/client-preferences.routes.js';
 import { ListService } from './lists/lists.service.js';
@@ -219,6 +221,7 @@ export function buildApp({ herald, logger, onRoute }: AppDeps): FastifyInstance 
         now: () => herald.clock.now(),
       }),
     );
+    apiRouteGroup(group, 'ingest', (routes) => registerCancelRoutes(routes, new CancellationService(herald)));
     apiRouteGroup(group, 'objects', (routes) => registerObjectRoutes(routes, herald));
     apiRouteGroup(group, 'messages', (routes) => registerMessageRoutes(routes, herald));
   });

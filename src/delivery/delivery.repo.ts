@@ -189,10 +189,27 @@ export class JobLeaseLostError extends Error {
   override name = 'JobLeaseLostError';
 }
 
+/** A job was cancelled (POST /v1/workflow_run/cancel/, /v1/broadcast_run/cancel/) while this process held it. */
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+}
+
+/**
+ * How a cancelled job is stored: status `failed` with this prefix in last_error. The jobs table's
+ * CHECK constraint (migration 0002) allows no other status, and failed jobs are never run again.
+ */
+export const JOB_CANCELLED_PREFIX = 'CANCELLED';
+
+export function isCancelledJob(row: { status: string; last_error: string | null }): boolean {
+  return row.status === 'failed' && (row.last_error ?? '').startsWith(JOB_CANCELLED_PREFIX);
+}
+
 /**
  * Updates a job this process holds. `attempt` is the job's `attempts` when this process claimed
  * it: every claim counts it up, so it fences out a process whose lease ran out and was taken over
- * (JobLeaseLostError, and inside a delivery's transaction the delivery rolls back with it).
+ * (JobLeaseLostError, and inside a delivery's transaction the delivery rolls back with it). The
+ * job must still be running: one cancelled meanwhile fails the update the same way
+ * (JobCancelledError), so a run being cancelled either committed its deliveries first or delivers nothing.
  */
 export async function updateJob(
   db: Kysely<Database>,
@@ -206,8 +223,13 @@ export async function updateJob(
     .set({ ...patch, updated_at: now })
     .where('id', '=', id)
     .where('attempts', '=', attempt)
+    .where('status', '=', 'running')
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw new JobLeaseLostError(`job ${id} was taken over by another process`);
+  if (Number(result.numUpdatedRows) === 0) {
+    const row = await db.selectFrom('jobs').select(['status', 'last_error']).where('id', '=', id).executeTakeFirst();
+    if (row !== undefined && isCancelledJob(row)) throw new JobCancelledError(`job ${id} was cancelled`);
+    throw new JobLeaseLostError(`job ${id} was taken over by another process`);
+  }
 }
 
 export function findJob(db: Kysely<Database>, workspaceId: string, id: string): Promise<JobRow | undefined> {

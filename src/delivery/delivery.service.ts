@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { newRecordId } from '../lib/ids.js';
 import type { JsonObject } from '../lib/json.js';
+import { ObjectService } from '../objects/objects.service.js';
 import { applyUpsertPayload, emptyProfile } from '../users/user-operations.js';
 import { profileOf, type ServiceDeps, type UserService } from '../users/users.service.js';
 import { renderInbox, TemplateError } from '../workflows/render.js';
@@ -40,11 +41,20 @@ export interface Recipient {
   isTransient: boolean;
 }
 
+/** An object named in a trigger's recipients: its subscribers are notified; `payload` is upserted onto it. */
+export interface ObjectRecipient {
+  objectType: string;
+  objectId: string;
+  payload: JsonObject;
+}
+
 export interface TriggerRequest {
   source: 'trigger' | 'legacy_trigger' | 'broadcast' | 'event';
   workflow: string;
   categoryOverride?: string | undefined;
   recipients: Recipient[];
+  /** Objects whose subscribers are recipients too (expanded when the trigger runs). */
+  objects?: ObjectRecipient[] | undefined;
   data: JsonObject;
   actor: Recipient | null;
   tenantId: string;
@@ -103,6 +113,8 @@ interface Plan {
 }
 
 export class DeliveryService {
+  private readonly objects: ObjectService;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly users: UserService,
@@ -110,7 +122,9 @@ export class DeliveryService {
     private readonly gate: DeliveryGate,
     private readonly writes: GroupCommit,
     private readonly hooks: DeliveryHooks = {},
-  ) {}
+  ) {
+    this.objects = new ObjectService(deps);
+  }
 
   /**
    * Runs a trigger; a repeated idempotency key within 24 h returns the first result and does
@@ -122,8 +136,11 @@ export class DeliveryService {
     request: TriggerRequest,
     extra: (trx: Kysely<Database>) => Promise<void> = async () => {},
   ): Promise<{ message_id: string; isReplay: boolean }> {
-    if (request.recipients.length === 0) throw new AppError('VALIDATION_FAILED', 'recipients must list at least one user');
-    if (request.recipients.length > MAX_RECIPIENTS)
+    const objects = request.objects ?? [];
+    if (request.recipients.length + objects.length === 0) {
+      throw new AppError('VALIDATION_FAILED', 'recipients must list at least one user or object');
+    }
+    if (request.recipients.length + objects.length > MAX_RECIPIENTS)
       throw new AppError('VALIDATION_FAILED', `at most ${MAX_RECIPIENTS} recipients per trigger`);
     const now = this.deps.clock.now();
     const key = request.idempotencyKey;
@@ -148,7 +165,8 @@ export class DeliveryService {
           actor: request.actor,
           cancellationKey: request.cancellationKey ?? null,
         };
-        const delivered = await this.deliverIn(trx, workspace, execution, request.recipients);
+        const recipients = await this.resolveRecipients(trx, workspace.id, request.recipients, objects);
+        const delivered = await this.deliverIn(trx, workspace, execution, recipients);
         await insertExecution(trx, {
           id: execution.id,
           workspace_id: workspace.id,
@@ -157,7 +175,7 @@ export class DeliveryService {
           category: execution.category,
           tenant_id: execution.tenantId,
           cancellation_key: execution.cancellationKey,
-          recipient_count: request.recipients.length,
+          recipient_count: recipients.length,
           created_at: now,
         });
         if (key !== undefined) {
@@ -439,6 +457,35 @@ export class DeliveryService {
       }
     }
     return { delivered, webhooksQueued };
+  }
+
+  /**
+   * The users a trigger reaches, each once: those it names, then the subscribers of the objects it
+   * names (upserted first with the fields sent along). Object fan-out is bounded by the same
+   * per-trigger limit as named recipients; past it the trigger is refused, never cut short.
+   */
+  private async resolveRecipients(
+    trx: Kysely<Database>,
+    workspaceId: string,
+    named: Recipient[],
+    objects: ObjectRecipient[],
+  ): Promise<Recipient[]> {
+    const byId = new Map<string, Recipient>();
+    for (const recipient of named) if (!byId.has(recipient.distinctId)) byId.set(recipient.distinctId, recipient);
+    if (objects.length === 0) return [...byId.values()];
+    for (const object of objects) await this.objects.upsertInline(trx, workspaceId, object.objectType, object.objectId, object.payload);
+    const subscribers = await this.objects.fanOut(trx, workspaceId, objects, MAX_RECIPIENTS + 1);
+    for (const distinctId of subscribers) {
+      if (!byId.has(distinctId)) byId.set(distinctId, { distinctId, profile: null, channels: null, isTransient: false });
+    }
+    if (byId.size > MAX_RECIPIENTS) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `the recipients and the subscribers of the objects come to more than ${MAX_RECIPIENTS} users, the limit per trigger; ` +
+          'split the trigger, or put the users in a list and broadcast to it',
+      );
+    }
+    return [...byId.values()];
   }
 
   /** Upserts a recipient (unless transient) and returns what templates see as `recipient`. */

@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
 import type { ServiceDeps } from '../users/users.service.js';
 import type { WorkflowService } from '../workflows/workflows.service.js';
-import { claimJob, JobLeaseLostError, updateJob, type JobRow } from './delivery.repo.js';
+import { claimJob, JobCancelledError, JobLeaseLostError, updateJob, type JobRow } from './delivery.repo.js';
 import type { DeliveryService, Execution, TriggerRequest } from './delivery.service.js';
 
 /**
@@ -102,6 +102,11 @@ export class JobRunner {
         throw new Error(`unknown job kind ${job.kind}`);
       }
     } catch (error) {
+      if (error instanceof JobCancelledError) {
+        // Cancelled while claimed: the transaction that would have marked it done rolled back with its deliveries.
+        this.log.info({ jobId: job.id, kind: job.kind }, 'job was cancelled; nothing more of it is delivered');
+        return;
+      }
       if (error instanceof JobLeaseLostError) {
         // Another process resumed the job after this one's lease ran out: the job is theirs now.
         this.log.warn({ jobId: job.id, kind: job.kind }, 'job lease ran out and another process took the job over; stopped here');
@@ -122,7 +127,11 @@ export class JobRunner {
           ? { status: 'failed', locked_until: null, last_error: message }
           : { status: 'pending', run_at: now + 5_000 * 2 ** job.attempts, locked_until: null, last_error: message },
         now,
-      );
+      ).catch((updateError: unknown) => {
+        // Cancelled or taken over since it failed: it is no longer this process's to reschedule.
+        if (updateError instanceof JobCancelledError || updateError instanceof JobLeaseLostError) return;
+        throw updateError;
+      });
     }
   }
 

@@ -1,7 +1,8 @@
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
 import { checkIdText, MAX_TENANT_ID_CHARS } from '../lib/text.js';
-import { DEFAULT_TENANT, type Recipient, type TriggerRequest } from '../delivery/delivery.service.js';
+import { DEFAULT_TENANT, type ObjectRecipient, type Recipient, type TriggerRequest } from '../delivery/delivery.service.js';
+import { parseRecipient as parseSubscriptionRecipient } from '../objects/objects.service.js';
 import { checkDistinctId } from '../users/users.service.js';
 
 /**
@@ -52,6 +53,16 @@ function tenantOf(body: JsonObject): string {
   return optionalString(body, 'tenant_id', MAX_TENANT_ID_CHARS) ?? optionalString(body, 'brand_id', MAX_TENANT_ID_CHARS) ?? DEFAULT_TENANT;
 }
 
+const isObjectRecipient = (value: unknown): boolean =>
+  isPlainObject(value) && value['distinct_id'] === undefined && (value['object_type'] !== undefined || value['id'] !== undefined);
+
+/** `{"object_type", "id", …fields}` in a trigger's recipients: the object's subscribers are notified. */
+function parseObjectRecipient(value: unknown, where: string): ObjectRecipient {
+  const parsed = parseSubscriptionRecipient(value, where);
+  if (parsed.kind !== 'object') throw invalid(`${where} must be {"object_type": …, "id": …}`);
+  return { objectType: parsed.objectType, objectId: parsed.objectId, payload: parsed.payload };
+}
+
 /** `POST /trigger/`: WorkflowTriggerRequest. Unknown keys are refused, like the SDK's own schema does. */
 export function parseTriggerRequest(body: unknown): TriggerRequest {
   if (!isPlainObject(body)) throw invalid('body must be a JSON object (or an array of them for a bulk trigger)');
@@ -63,10 +74,17 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
   if (!Array.isArray(recipients) || recipients.length === 0) throw invalid('recipients must be a non-empty list');
   if (body['metadata'] !== undefined && !isPlainObject(body['metadata'])) throw invalid('metadata must be a JSON object');
   const actor = body['actor'];
+  const users: Recipient[] = [];
+  const objects: ObjectRecipient[] = [];
+  recipients.forEach((r, i) => {
+    if (isObjectRecipient(r)) objects.push(parseObjectRecipient(r, `recipients[${i}]`));
+    else users.push(parseRecipient(r, `recipients[${i}]`));
+  });
   return {
     source: 'trigger',
     workflow: workflow.trim(),
-    recipients: recipients.map((r, i) => parseRecipient(r, `recipients[${i}]`)),
+    recipients: users,
+    objects,
     data: dataOf(body),
     actor: actor === undefined || actor === null ? null : parseRecipient(actor, 'actor'),
     tenantId: tenantOf(body),
@@ -123,6 +141,9 @@ export function parseLegacyWorkflow(body: unknown): TriggerRequest {
     actor: null,
     tenantId: tenantOf(body),
     idempotencyKey: optionalString(body, '$idempotency_key', MAX_KEY_CHARS),
+    // Herald's extension: SuprSend's Workflow schema allows extra fields, and a delayed legacy
+    // trigger is what POST /v1/workflow_run/cancel/ can stop.
+    cancellationKey: optionalString(body, 'cancellation_key', MAX_KEY_CHARS),
   };
 }
 

@@ -268,3 +268,31 @@ export async function listLiveMemberIds(
   const rows = await query.orderBy('distinct_id').limit(limit).execute();
   return rows.map((row) => row.distinct_id);
 }
+
+/**
+ * A page of live members ordered by distinct_id (the primary key's order, so a page reads only its
+ * rows), `descending` or not, strictly beyond the `after` / `before` keys, with one extra row that
+ * tells whether there is another page. A `before` page alone is read in reverse (the caller flips it).
+ */
+export async function listMemberPage(
+  db: Kysely<Database>,
+  workspaceId: string,
+  listId: string,
+  page: { limit: number; after?: string | undefined; before?: string | undefined; descending: boolean },
+): Promise<Array<{ distinct_id: string; created_at: number }>> {
+  const [next, previous] = page.descending ? (['<', '>'] as const) : (['>', '<'] as const);
+  let query = db
+    .selectFrom('list_members')
+    .select(['distinct_id', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('list_id', '=', listId)
+    .where('version_id', '=', LIVE);
+  if (page.after !== undefined) query = query.where('distinct_id', next, page.after);
+  if (page.before !== undefined) query = query.where('distinct_id', previous, page.before);
+  const isBackward = page.before !== undefined && page.after === undefined;
+  const direction = page.descending !== isBackward ? 'desc' : 'asc';
+  return query
+    .orderBy('distinct_id', direction)
+    .limit(page.limit + 1)
+    .execute();
+}

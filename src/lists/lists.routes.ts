@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../auth/authenticate.js';
 import { parseLimitOffset } from '../http/pagination.js';
+import { AppError } from '../lib/errors.js';
 import type { ServiceDeps } from '../users/users.service.js';
 import { ListService } from './lists.service.js';
 
@@ -8,6 +9,22 @@ type ListParams = { listId: string };
 type VersionParams = { listId: string; versionId: string };
 
 const BASE = '/v1/subscriber_list';
+const MEMBER_SORTS = ['id', '-id'];
+
+/** `?limit=&after=&before=&sort=` of the member list (SuprSend: default limit 20, sort `-id`). */
+function readMemberPage(request: FastifyRequest) {
+  const query = request.query as Record<string, unknown>;
+  const text = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined || value === '') return undefined;
+    if (typeof value !== 'string') throw new AppError('VALIDATION_FAILED', `${name} must be given once`);
+    return value;
+  };
+  const sort = text('sort') ?? '-id';
+  if (!MEMBER_SORTS.includes(sort)) throw new AppError('VALIDATION_FAILED', 'sort must be id (ascending) or -id (descending)');
+  const { limit } = parseLimitOffset({ limit: query['limit'] }, { limit: 20, max: 1000 });
+  return { limit, after: text('after'), before: text('before'), descending: sort === '-id' };
+}
 
 /**
  * `/v1/subscriber_list/…` (reference/backend-sdk-protocol.md §3b, §8). Node deletes with
@@ -24,6 +41,10 @@ export function registerListRoutes(group: FastifyInstance, deps: ServiceDeps): v
 
   group.get<{ Params: ListParams }>(`${BASE}/:listId`, async (request) =>
     lists.get(requirePrincipal(request).workspaceId, request.params.listId),
+  );
+
+  group.get<{ Params: ListParams }>(`${BASE}/:listId/subscriber`, async (request) =>
+    lists.members(requirePrincipal(request).workspaceId, request.params.listId, readMemberPage(request)),
   );
 
   group.post<{ Params: ListParams }>(`${BASE}/:listId/subscriber/add`, async (request) =>

@@ -5,6 +5,7 @@ import { offsetMeta, type LimitOffset } from '../http/pagination.js';
 import { randomBase62 } from '../lib/base62.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../lib/json.js';
+import { keysetPage, type PageQuery } from '../objects/objects.service.js';
 import { checkDistinctId, iso, type ServiceDeps } from '../users/users.service.js';
 import {
   countLists,
@@ -20,6 +21,7 @@ import {
   insertVersion,
   listLists,
   listLiveMemberIds,
+  listMemberPage,
   LIVE,
   replaceLiveMembers,
   retireActiveVersions,
@@ -88,6 +90,24 @@ export function parseDistinctIds(body: unknown): string[] {
     throw new AppError('VALIDATION_FAILED', `at most ${MAX_DISTINCT_IDS_PER_CALL} distinct_ids per request; split the call`);
   }
   return [...new Set(ids.map((id, index) => checkDistinctId(id, `distinct_ids[${index}]`)))];
+}
+
+const MEMBER_CURSOR_PREFIX = 'lm_';
+
+/** A member's id and cursor: opaque to clients (they echo meta.after / meta.before back). */
+function encodeMemberCursor(distinctId: string): string {
+  return MEMBER_CURSOR_PREFIX + Buffer.from(distinctId, 'utf8').toString('base64url');
+}
+
+function decodeMemberCursor(cursor: string | undefined, name: string): string | undefined {
+  if (cursor === undefined) return undefined;
+  const text = cursor.startsWith(MEMBER_CURSOR_PREFIX)
+    ? Buffer.from(cursor.slice(MEMBER_CURSOR_PREFIX.length), 'base64url').toString('utf8')
+    : '';
+  if (text === '' || encodeMemberCursor(text) !== cursor) {
+    throw new AppError('VALIDATION_FAILED', `${name} must be a cursor taken from meta.${name} (or a member's id) of a previous response`);
+  }
+  return text;
 }
 
 function listView(row: ListRow, subscribersCount: number): JsonObject {
@@ -159,6 +179,28 @@ export class ListService {
     const row = await findList(this.deps.db, workspaceId, id);
     if (!row) throw notFound(id);
     return listView(row, await countMembers(this.deps.db, workspaceId, id, LIVE));
+  }
+
+  /**
+   * `GET …/subscriber/`: the live members in cursor pages, SuprSend's `{meta, results: [{id,
+   * distinct_id, created_at}]}`. Herald's member `id` is an opaque cursor over the distinct_id, so
+   * `sort=id` / `-id` (SuprSend's default) order by distinct_id rather than by time added.
+   */
+  async members(workspaceId: string, listId: string, query: PageQuery & { descending: boolean }): Promise<JsonObject> {
+    const id = checkListId(listId);
+    const after = decodeMemberCursor(query.after, 'after');
+    const before = decodeMemberCursor(query.before, 'before');
+    if (!(await findList(this.deps.db, workspaceId, id))) throw notFound(id);
+    const rows = await listMemberPage(this.deps.db, workspaceId, id, { limit: query.limit, after, before, descending: query.descending });
+    const { items, meta } = keysetPage(rows, query, (row) => encodeMemberCursor(row.distinct_id));
+    return {
+      meta,
+      results: items.map((row) => ({
+        id: encodeMemberCursor(row.distinct_id),
+        distinct_id: row.distinct_id,
+        created_at: iso(row.created_at),
+      })),
+    };
   }
 
   async addMembers(workspaceId: string, listId: string, body: unknown): Promise<JsonObject> {

@@ -343,3 +343,41 @@ export async function listSubscribedTo(
   const rows = await pageByPair(query, ['s.object_type', 's.object_id'], page).execute();
   return rows.map((row) => ({ ...row, parent_subscriptions_count: Number(row.parent_subscriptions_count ?? 0) }));
 }
+
+/**
+ * distinct_ids of the users a trigger on the object reaches: its user subscribers, and the user
+ * subscribers of the objects subscribed to it (one level, as SuprSend fans out), each once, at most
+ * `limit` (the caller asks for one more than it accepts, to tell "too many" apart).
+ */
+export async function findFanOutUserIds(
+  db: Kysely<Database>,
+  workspaceId: string,
+  objectType: string,
+  objectId: string,
+  limit: number,
+): Promise<string[]> {
+  const children = db
+    .selectFrom('object_subscriptions as c')
+    .select(['c.recipient_type', 'c.recipient_id'])
+    .where('c.workspace_id', '=', workspaceId)
+    .where('c.object_type', '=', objectType)
+    .where('c.object_id', '=', objectId)
+    .where('c.recipient_type', '<>', '')
+    .$asTuple('recipient_type', 'recipient_id');
+  const rows = await db
+    .selectFrom('object_subscriptions as u')
+    .select('u.recipient_id as distinct_id')
+    .distinct()
+    .where('u.workspace_id', '=', workspaceId)
+    .where('u.recipient_type', '=', '')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('u.object_type', '=', objectType), eb('u.object_id', '=', objectId)]),
+        eb(eb.refTuple('u.object_type', 'u.object_id'), 'in', children),
+      ]),
+    )
+    .orderBy('distinct_id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.distinct_id);
+}

@@ -9,6 +9,7 @@ import {
   deleteSubscriptions,
   ensureObject,
   findObject,
+  findFanOutUserIds,
   findObjectForUpdate,
   findSubscribers,
   listObjects,
@@ -236,6 +237,32 @@ export class ObjectService {
       throw new AppError('VALIDATION_FAILED', `object profile would exceed ${MAX_PROFILE_BYTES / 1024} KiB`);
     }
     await saveObjectProfile(trx, workspaceId, objectType, objectId, { properties, channels }, now);
+  }
+
+  /**
+   * For delivery: an object named inline in a trigger's recipients is created or updated with the
+   * fields sent along (as SuprSend does), in the trigger's transaction.
+   */
+  async upsertInline(trx: Kysely<Database>, workspaceId: string, objectType: string, objectId: string, payload: JsonObject): Promise<void> {
+    await this.mutate(trx, workspaceId, objectType, objectId, (profile) => applyUpsertPayload(profile, payload));
+  }
+
+  /**
+   * For delivery: the distinct_ids a trigger on these objects reaches (see findFanOutUserIds), each
+   * once, at most `limit`; read through `db`, the trigger's transaction.
+   */
+  async fanOut(
+    db: Kysely<Database>,
+    workspaceId: string,
+    objects: ReadonlyArray<{ objectType: string; objectId: string }>,
+    limit: number,
+  ): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const { objectType, objectId } of objects) {
+      for (const id of await findFanOutUserIds(db, workspaceId, objectType, objectId, limit)) ids.add(id);
+      if (ids.size >= limit) break;
+    }
+    return [...ids].slice(0, limit);
   }
 
   private async mutateAndView(
