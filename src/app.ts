@@ -38,6 +38,7 @@ import { PreferenceService } from './preferences/preferences.service.js';
 import { registerClientPreferenceRoutes } from './preferences/client-preferences.routes.js';
 import { ListService } from './lists/lists.service.js';
 import { registerPreferenceRoutes } from './preferences/preferences.routes.js';
+import { registerSignedClientPreferenceRoutes } from './preferences/signed-client-preferences.routes.js';
 import { registerUserTenantRoutes } from './tenants/user-tenants.routes.js';
 import type { Herald } from './runtime.js';
 
@@ -203,6 +204,9 @@ export function buildApp({ herald, logger, onRoute }: AppDeps): FastifyInstance 
     registerClientPreferenceRoutes(group, herald);
     registerInboxRoutes(group, herald, realtime, feedCache);
   });
+  // Legacy client SDKs signed with the workspace key + secret (web-sdk 1.x, Android 1.x): their
+  // preference routes. Their events go to the backend /event/ route with the same signature.
+  routeGroup(app, ['hmac'], auth, (group) => registerSignedClientPreferenceRoutes(group, herald));
   // The backend surface: what the SuprSend server SDKs and plain REST callers use.
   // Each in the route group an API key's scope names (src/auth/api-key-scope.ts).
   routeGroup(app, ['hmac', 'api_key'], auth, (group) => {

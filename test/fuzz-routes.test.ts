@@ -509,6 +509,8 @@ function sampleBodies(p: Record<string, string>): Record<string, unknown[]> {
     'DELETE /v1/object/:type/:id/subscription': [{ recipients: [user] }],
     'PATCH /v1/bulk/message': [{ messages: [{ message_id: 'fuzz-message', action: 'read' }] }],
     'PATCH /v2/subscriber/:id/category/:category': [{ preference: 'opt_out', opt_out_channels: ['email'] }],
+    'POST /v1/subscriber/:id/category/:category': [{ preference: 'opt_out', opt_out_channels: ['email'] }],
+    'POST /v1/subscriber/:id/channel_preference': [{ channel_preferences: [{ channel: 'email', is_restricted: true }] }],
     'PATCH /v2/subscriber/:id/channel_preference': [{ channel_preferences: [{ channel: 'email', is_restricted: true }] }],
     'POST /v1/feed/bulk/notifications/seen': [{ notification_ids: [p['notifications/:id'] ?? 'n'] }],
     'POST /admin/api/login': [{ email: 'nobody@example.com', password: 'not the password' }],
@@ -904,6 +906,8 @@ for (const engine of enginesUnderTest()) {
       t = await createTestEnv(engine, { HERALD_BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) });
       herald = await openHerald(t.config, { clock });
       await herald.workspaces.setEnhancedSecurity('staging', true);
+      // Else the /v1/subscriber/ routes of signed client SDKs stop at the switch, before their handlers.
+      await herald.workspaces.setSignedClients('staging', true);
       await herald.workspaces.create({ slug: 'fuzz-open', mode: 'test' });
       const fuzzAdmin = await herald.workspaces.create({ slug: 'fuzz-admin', mode: 'test' });
       for (const slug of ['staging', 'fuzz-open', 'fuzz-admin', 'production']) {
@@ -1021,6 +1025,7 @@ for (const engine of enginesUnderTest()) {
           ...bySurface('credentials', 'api_key,hmac'),
           ...bySurface('credentials', 'public_key'),
           ...bySurface('credentials', 'api_key,hmac,public_key'),
+          ...bySurface('credentials', 'hmac'),
           ...bySurface('admin'),
           ...bySurface('open'),
         ].map(keyOf),
@@ -1035,6 +1040,8 @@ for (const engine of enginesUnderTest()) {
     test('client routes (public key, with and without a user token)', async () => fuzz(bySurface('credentials', 'public_key')));
 
     test('shared routes (every credential kind)', async () => fuzz(bySurface('credentials', 'api_key,hmac,public_key')));
+
+    test('signed client routes (key+secret signed, web-sdk 1.x and Android 1.x)', async () => fuzz(bySurface('credentials', 'hmac')));
 
     test('admin routes (session or service token)', async () => fuzz(bySurface('admin')));
 

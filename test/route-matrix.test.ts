@@ -208,6 +208,8 @@ const SAMPLE_BODIES: Record<string, (ids: Ids) => unknown> = {
   'DELETE /v1/object/:type/:id/subscription': (ids) => ({ recipients: [ids.user] }),
   'PATCH /v1/bulk/message': (ids) => ({ messages: [{ message_id: ids.message, action: 'read' }] }),
   'PATCH /v2/subscriber/:id/category/:category': () => ({ preference: 'opt_out', opt_out_channels: null }),
+  'POST /v1/subscriber/:id/category/:category': () => ({ preference: 'opt_out', opt_out_channels: [] }),
+  'POST /v1/subscriber/:id/channel_preference': () => ({ channel_preferences: [{ channel: 'email', is_restricted: true }] }),
   'PATCH /v2/subscriber/:id/channel_preference': () => ({ channel_preferences: [{ channel: 'email', is_restricted: true }] }),
   'POST /v1/feed/bulk/notifications/seen': (ids) => ({ notification_ids: [ids.notification] }),
 };
@@ -478,6 +480,12 @@ for (const engine of enginesUnderTest()) {
           channel_preferences: [{ channel: 'email', is_restricted: true }],
         });
       }
+      if (url.startsWith('/v1/subscriber/')) {
+        // The signed client SDKs name no tenant here (default): seed the default tenant's channels too.
+        await signedAsStaging('PATCH', `/v1/user/${ids.user}/preference/channel_preference`, {
+          channel_preferences: [{ channel: 'email', is_restricted: true }],
+        });
+      }
       if (url.includes('subscriber_list') || url.includes('broadcast') || url.includes('subscribed_to/list')) {
         await signedAsStaging('POST', '/v1/subscriber_list', { list_id: ids.list, list_name: MARKER, list_description: MARKER });
         await signedAsStaging('POST', `/v1/subscriber_list/${ids.list}/subscriber/add`, { distinct_ids: [ids.user] });
@@ -527,6 +535,10 @@ for (const engine of enginesUnderTest()) {
       // Before the app serves anything, so no cache holds the old setting.
       await herald.workspaces.setEnhancedSecurity('staging', true);
       await herald.workspaces.setEnhancedSecurity('production', true);
+      // The /v1/subscriber/ routes of key+secret signed client SDKs answer 403 in enhanced security
+      // unless the workspace allows them (test/signed-clients.test.ts covers the refusal).
+      await herald.workspaces.setSignedClients('staging', true);
+      await herald.workspaces.setSignedClients('production', true);
       adminWorkspace = (await herald.workspaces.create({ slug: 'matrix-admin', mode: 'test' })).slug;
       for (const slug of ['staging', 'production', adminWorkspace]) {
         const workspace = await herald.workspaces.get(slug);
@@ -600,6 +612,7 @@ for (const engine of enginesUnderTest()) {
         'credentials[api_key,hmac]',
         'credentials[public_key]',
         'credentials[api_key,hmac,public_key]',
+        'credentials[hmac]',
         'admin',
         'public',
       ]) {

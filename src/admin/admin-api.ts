@@ -26,6 +26,7 @@ export function workspaceView(workspace: Workspace) {
     mode: workspace.mode,
     workspace_key: workspace.workspaceKey,
     enhanced_security: workspace.isEnhancedSecurity,
+    allow_signed_clients: workspace.allowsSignedClients,
     created_at: workspace.createdAt,
   };
 }

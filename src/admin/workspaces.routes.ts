@@ -14,7 +14,9 @@ const CreateWorkspaceBody = z
 
 const EnhancedSecurityBody = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();
 
-/** Workspaces: list (those in scope), create, show, and the enhanced security switch. */
+const SignedClientsBody = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();
+
+/** Workspaces: list (those in scope), create, show, the enhanced security switch and the signed-client switch. */
 export function registerAdminWorkspaceRoutes(group: FastifyInstance, deps: AdminApiDeps): void {
   const { herald } = deps;
 
@@ -42,5 +44,13 @@ export function registerAdminWorkspaceRoutes(group: FastifyInstance, deps: Admin
     const { principal, workspace } = await requireWorkspace(request, herald, 'admin', { fresh: true });
     const { enabled } = parseBody(EnhancedSecurityBody, request.body);
     return workspaceView(await herald.workspaces.setEnhancedSecurity(workspace.id, enabled, actorOf(request, principal)));
+  });
+
+  // "Allow key+secret signed client calls" (web-sdk 1.x, Android 1.x, iOS legacy): these apps carry
+  // the workspace secret, so the switch takes the same role and fresh sign-in as enhanced security.
+  group.put<{ Params: WorkspaceParams }>('/admin/api/workspaces/:ws/signed-clients', async (request) => {
+    const { principal, workspace } = await requireWorkspace(request, herald, 'admin', { fresh: true });
+    const { enabled } = parseBody(SignedClientsBody, request.body);
+    return workspaceView(await herald.workspaces.setSignedClients(workspace.id, enabled, actorOf(request, principal)));
   });
 }

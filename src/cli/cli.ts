@@ -21,6 +21,7 @@ Workspaces
   workspace secret <ws>                     print the workspace key and secret
   workspace rotate-secret <ws> [--grace 24h]
   enhanced-security <ws> [on|off]
+  signed-clients <ws> [on|off]              allow key+secret signed client SDKs (web-sdk 1.x, Android 1.x) in enhanced security
 
 Credentials
   webhook-secret roll <ws> [--grace 24h]    a new webhook signing secret, printed once

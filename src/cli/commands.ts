@@ -171,6 +171,7 @@ export const COMMANDS: Record<string, Command> = {
         mode: w.mode,
         workspace_key: w.workspaceKey,
         enhanced_security: w.isEnhancedSecurity,
+        allow_signed_clients: w.allowsSignedClients,
         created_at: w.createdAt,
       }));
       const text = table(
@@ -410,6 +411,24 @@ export const COMMANDS: Record<string, Command> = {
     return withWorkspace(ref, async (h, w) => {
       const key = await h.signingKeys.import(w, { publicKeyPem: pem, name: option(inv, 'name') }, cliActor());
       return { json: { ...key, workspace: w.slug }, text: `Imported signing key ${key.kid} into ${w.slug}.` };
+    });
+  },
+
+  async 'signed-clients'(inv) {
+    const ref = arg(inv, 0, 'workspace');
+    const state = inv.positionals[1];
+    if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError('signed-clients takes on or off');
+    return withHerald(async (h) => {
+      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setSignedClients(ref, state === 'on', cliActor());
+      const effect = !w.isEnhancedSecurity
+        ? ' Enhanced security is off, so they are accepted either way.'
+        : w.allowsSignedClients
+          ? ' They are accepted although enhanced security is on: these apps carry the workspace secret.'
+          : ' Enhanced security is on, so they are refused.';
+      return {
+        json: { workspace: w.slug, allow_signed_clients: w.allowsSignedClients, enhanced_security: w.isEnhancedSecurity },
+        text: `Key+secret signed client calls (web-sdk 1.x, Android 1.x, iOS legacy) are ${w.allowsSignedClients ? 'allowed' : 'not allowed'} in ${w.slug}.${effect}`,
+      };
     });
   },
 

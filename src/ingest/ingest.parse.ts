@@ -202,9 +202,17 @@ export type IncomingEvent =
       env: string | undefined;
     };
 
-/** One element of `POST /event/`: an identity event (has `$user_operations`) or a track event (has `event`). */
+/**
+ * One element of `POST /event/`: an identity event (has `$user_operations`) or a track event (has
+ * `event`). The key+secret signed client SDKs (web-sdk 1.x, Android 1.x) send their own shapes here
+ * too: `$identify` naming its user in `properties.$identified_id`, and profile edits with the
+ * operation keys at the top level (client-sdk-protocol.md §9); those read as on `/v2/event`.
+ */
 export function parseEvent(body: unknown): IncomingEvent {
   if (!isPlainObject(body)) throw invalid('each event must be a JSON object');
+  if (body['$user_operations'] === undefined && isClientShape(body)) {
+    return { ...parseClientEvent(body), env: optionalString(body, 'env', MAX_KEY_CHARS) };
+  }
   const distinctId = checkDistinctId(body['distinct_id']);
   const insertId = optionalString(body, '$insert_id', MAX_KEY_CHARS);
   const env = optionalString(body, 'env', MAX_KEY_CHARS);
@@ -232,6 +240,10 @@ export function parseEvent(body: unknown): IncomingEvent {
 }
 
 const CLIENT_OPERATION_KEYS = ['$set', '$set_once', '$add', '$append', '$remove', '$unset'] as const;
+
+function isClientShape(body: JsonObject): boolean {
+  return body['event'] === '$identify' || (body['event'] === undefined && CLIENT_OPERATION_KEYS.some((key) => key in body));
+}
 
 /**
  * One `POST /v2/event` body from a client SDK (web-sdk 4.x, reference/client-sdk-protocol.md §5.1):

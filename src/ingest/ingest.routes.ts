@@ -116,6 +116,11 @@ export function registerIngestRoutes(group: FastifyInstance, deps: IngestDeps): 
       checkBulk(body, MAX_BULK_EVENTS);
       const records: Outcome[] = [];
       for (const item of body) records.push(await recordEvent(principal, item).catch(asRecord));
+      // Android 1.x dequeues a batch on 202 only and resends anything else, so one record refused
+      // for its content would block every later event: a signed client gets 202 and the outcomes.
+      if (principal.isSignedClient === true) {
+        return reply.code(202).send({ status: records.some((r) => r.status === 'error') ? 'partial' : 'success', records });
+      }
       return sendRecords(reply, records);
     }
     if (bulkOnly) throw new AppError('VALIDATION_FAILED', 'send a list of events to /v2/bulk/event/');

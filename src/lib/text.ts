@@ -32,3 +32,19 @@ export function checkIdText(id: string, what: string, max: number): string {
   if (problem !== undefined) throw new AppError('VALIDATION_FAILED', `${what} ${problem}`);
   return id;
 }
+
+/**
+ * An id the SDKs may send as a JSON number (`identify(12345)`; web-sdk types it `unknown`): a safe
+ * integer stands for its decimal text, as it does in query strings and paths. Any other number
+ * (1.5, 1e20, 1e999) has no exact text and is refused. Non-numbers pass through to the caller's check.
+ */
+export function integerIdAsText(value: unknown, what: string): unknown {
+  if (typeof value !== 'number') return value;
+  if (!Number.isSafeInteger(value)) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `${what} must be a string or a whole number of at most ${Number.MAX_SAFE_INTEGER} (got ${String(value)}); send large or fractional ids as strings`,
+    );
+  }
+  return String(value);
+}

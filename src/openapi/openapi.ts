@@ -171,10 +171,12 @@ const SECURITY_SCHEMES: Record<string, SecurityScheme> = {
       '- `METHOD`: the upper-case verb (`GET`, `POST`, `PATCH`, `DELETE`).',
       '- `CONTENT_MD5`: lower-case hex MD5 of the raw body bytes as sent; the empty string when there is no body (not the MD5 of ""). `{}` is a body.',
       '- `CONTENT_TYPE`: the `Content-Type` header value as sent (the SDKs send `application/json; charset=utf-8` on every method, GET included).',
-      '- `DATE`: the `Date` header, byte for byte. RFC 1123 (`Tue, 05 May 2026 10:00:00 GMT`) or ISO-8601 (the Node SDK messages API); it must be within `HERALD_HMAC_MAX_SKEW` (default 15 min) of server time, else `401 SIGNATURE_EXPIRED`.',
+      '- `DATE`: the `Date` header (or `x-amz-date` when sent: web-sdk 1.x, as browsers cannot set `Date`), byte for byte. RFC 1123 (`Tue, 05 May 2026 10:00:00 GMT`), ISO-8601 with a zone (the Node SDK messages API, iOS legacy) or `java.util.Date.toString()` (`Tue Dec 01 10:00:00 IST 2026`, Android 1.x; zone abbreviations are read one fixed way, e.g. IST as India, and ambiguous or unknown ones are refused with `401 SIGNATURE_INVALID`); it must be within `HERALD_HMAC_MAX_SKEW` (default 15 min) of server time, else `401 SIGNATURE_EXPIRED`.',
       '- `REQUEST_URI`: the request target exactly as on the request line: path plus `?query` when the query is non-empty, not decoded or re-encoded, including any mount prefix and the trailing slash if one was sent.',
       '',
       'Example: `POST /trigger/` with body `{"workflow":"wf-slug","recipients":["user-1"],"data":{}}`, Date `Tue, 05 May 2026 10:00:00 GMT`, secret `ws_secret_example` signs `"POST\\n4ff360d6a566b630bee59c725c86f397\\napplication/json; charset=utf-8\\nTue, 05 May 2026 10:00:00 GMT\\n/trigger/"` to `AHmoqfFiUXQnRVgZAAUVGrPp2NPBMSGoMMUVmxzwcks=`.',
+      '',
+      'Key+secret signed *client* SDKs (web-sdk 1.x, Android 1.x, iOS legacy: a date in `x-amz-date`, a `java.util.Date` date, an ISO-8601 date on `/event/`, or a `/v1/subscriber/` route) carry the secret inside the app: in a workspace with enhanced security on they answer `403 FORBIDDEN` unless its switch "allow key+secret signed client calls" is on (`herald signed-clients <ws> on`, `PUT /admin/api/workspaces/{ws}/signed-clients`).',
       '',
       'Workspace keys look like `hwk_<test|live>_` + 22 base62. While a rotated-out secret is in its grace period, both secrets verify. A mismatch answers `401 SIGNATURE_INVALID`; the server-side log records the string it computed.',
     ].join('\n'),
@@ -228,6 +230,7 @@ const SECURITY_SCHEMES: Record<string, SecurityScheme> = {
 
 const BACKEND: SecurityRequirement[] = [{ hmac: [] }, { apiKey: [] }];
 const CLIENT: SecurityRequirement[] = [{ publicKey: [], userToken: [] }, { publicKey: [] }];
+const SIGNED_CLIENT: SecurityRequirement[] = [{ hmac: [] }];
 const SHARED: SecurityRequirement[] = [...BACKEND, ...CLIENT];
 const ADMIN: SecurityRequirement[] = [{ session: [] }, { serviceToken: [] }];
 const SESSION: SecurityRequirement[] = [{ session: [] }];
@@ -659,9 +662,12 @@ function schemas(): Record<string, Schema> {
         mode: { type: 'string', enum: ['test', 'live'] },
         workspace_key: str('`hwk_<mode>_…`: an identifier, not a secret.'),
         enhanced_security: bool('Client requests must carry a valid user token.'),
+        allow_signed_clients: bool(
+          'Key+secret signed client SDKs (web-sdk 1.x, Android 1.x, iOS legacy) are accepted even with enhanced security on.',
+        ),
         created_at: EPOCH_MS('Epoch ms.'),
       },
-      ['id', 'slug', 'name', 'mode', 'workspace_key', 'enhanced_security', 'created_at'],
+      ['id', 'slug', 'name', 'mode', 'workspace_key', 'enhanced_security', 'allow_signed_clients', 'created_at'],
     ),
     WorkspaceCreate: obj(
       {
@@ -673,6 +679,7 @@ function schemas(): Record<string, Schema> {
       { additionalProperties: false },
     ),
     EnhancedSecurityUpdate: obj({ enabled: bool() }, ['enabled'], { additionalProperties: false }),
+    SignedClientsUpdate: obj({ enabled: bool() }, ['enabled'], { additionalProperties: false }),
     WorkspaceSecret: obj({ workspace_key: str(), workspace_secret: str('`hws_<mode>_…`.') }, ['workspace_key', 'workspace_secret']),
     SecretRotate: obj(
       {
@@ -942,6 +949,7 @@ function operation(spec: OperationSpec, tags: Tag[], security: SecurityRequireme
 
 const backend = (spec: OperationSpec) => operation(spec, ['Backend'], BACKEND, [400, 401, 404, 413]);
 const client = (spec: OperationSpec) => operation(spec, ['Client'], CLIENT, [400, 401, 403, 404]);
+const signedClient = (spec: OperationSpec) => operation(spec, ['Client'], SIGNED_CLIENT, [400, 401, 403, 404]);
 const shared = (spec: OperationSpec) => operation(spec, ['Backend', 'Client'], SHARED, [400, 401, 403, 413]);
 const admin = (spec: OperationSpec, security: SecurityRequirement[] = ADMIN) => operation(spec, ['Admin'], security, [400, 401, 403]);
 const open = (tag: Tag, spec: OperationSpec) => operation(spec, [tag], PUBLIC, []);
@@ -1039,7 +1047,7 @@ function backendPaths(): Record<string, PathItem> {
         backend({
           operationId: 'trackEvent',
           summary: 'Track an event or apply identity operations',
-          description: `One event, or a list of at most ${MAX_BULK_EVENTS}. Events are stored once per \`$insert_id\`.`,
+          description: `One event, or a list of at most ${MAX_BULK_EVENTS}. Events are stored once per \`$insert_id\`. Key+secret signed client SDKs (web-sdk 1.x, Android 1.x) send their batches here too, with their own shapes (\`$identify\` with \`properties.$identified_id\`, top-level \`$set\`…); a batch from one of them is answered 202 even when some records fail (Android dequeues on 202 only), with the outcome of each record.`,
           body: { anyOf: [ref('Event'), arrayOf(ref('Event'), { minItems: 1, maxItems: MAX_BULK_EVENTS })] },
           ok: { ...ACCEPTED, schema: { anyOf: [ref('Accepted'), ref('BulkOutcome')] } },
         }),
@@ -1295,6 +1303,65 @@ function sharedPaths(): Record<string, PathItem> {
   };
 }
 
+/** `/v1/subscriber/…`: preferences of the key+secret signed client SDKs (web-sdk 1.x, Android 1.x). */
+function signedClientPreferencePaths(): Record<string, PathItem> {
+  const query = [param('PreferenceTenant'), queryParam('brandId', 'Tenant, as Android 1.x names it (when tenant_id is absent).')];
+  const note =
+    'Signed with the workspace key + secret as a client SDK does; refused in enhanced security mode unless the workspace allows key+secret signed client calls (403).';
+  return {
+    '/v1/subscriber/{id}/full_preference': {
+      parameters: [param('UserId')],
+      get: signedClient({
+        operationId: 'getSignedSubscriberPreferences',
+        summary: 'Get the user’s full preferences (web-sdk 1.x, Android 1.x)',
+        description: note,
+        parameters: query,
+      }),
+    },
+    '/v1/subscriber/{id}/category': {
+      parameters: [param('UserId')],
+      get: signedClient({
+        operationId: 'listSignedSubscriberCategories',
+        summary: 'List the user’s category preferences (web-sdk 1.x, Android 1.x)',
+        description: note,
+        parameters: [...query, ...OFFSET_PAGE],
+      }),
+    },
+    '/v1/subscriber/{id}/category/{category}': {
+      parameters: [param('UserId'), param('CategorySlug')],
+      get: signedClient({
+        operationId: 'getSignedSubscriberCategory',
+        summary: 'Get the user’s preference for a category (web-sdk 1.x, Android 1.x)',
+        description: note,
+        parameters: query,
+      }),
+      post: signedClient({
+        operationId: 'updateSignedSubscriberCategory',
+        summary: 'Opt the user in or out of a category (POST, as web-sdk 1.x and Android 1.x send it)',
+        description: note,
+        parameters: query,
+        body: ref('CategoryPreferenceUpdate'),
+      }),
+    },
+    '/v1/subscriber/{id}/channel_preference': {
+      parameters: [param('UserId')],
+      get: signedClient({
+        operationId: 'getSignedSubscriberChannels',
+        summary: 'Get the user’s channel preferences (web-sdk 1.x, Android 1.x)',
+        description: note,
+        parameters: query,
+      }),
+      post: signedClient({
+        operationId: 'updateSignedSubscriberChannels',
+        summary: 'Update the user’s channel preferences (POST, as web-sdk 1.x and Android 1.x send it)',
+        description: note,
+        parameters: query,
+        body: ref('ChannelPreferenceUpdate'),
+      }),
+    },
+  };
+}
+
 function clientPaths(): Record<string, PathItem> {
   const subject = [param('UserId')];
   const feedAction = (verb: string, summary: string): PathItem => ({
@@ -1346,6 +1413,7 @@ function clientPaths(): Record<string, PathItem> {
         body: ref('ChannelPreferenceUpdate'),
       }),
     },
+    ...signedClientPreferencePaths(),
     '/v1/feed/notifications': {
       get: client({
         operationId: 'listNotifications',
@@ -1529,6 +1597,17 @@ function adminWorkspacePaths(): Record<string, PathItem> {
         summary: 'Turn enhanced security mode on or off (admin)',
         description: `Enforced by every server within a second.${FRESH}`,
         body: ref('EnhancedSecurityUpdate'),
+        ok: { schema: ref('Workspace') },
+        errors: [404],
+      }),
+    },
+    '/admin/api/workspaces/{ws}/signed-clients': {
+      parameters: ws,
+      put: admin({
+        operationId: 'setSignedClients',
+        summary: 'Allow or refuse key+secret signed client SDKs in enhanced security mode (admin)',
+        description: `The switch "allow key+secret signed client calls": web-sdk 1.x, Android 1.x and iOS legacy builds carry the workspace secret inside the app. Audited.${FRESH}`,
+        body: ref('SignedClientsUpdate'),
         ok: { schema: ref('Workspace') },
         errors: [404],
       }),

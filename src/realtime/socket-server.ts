@@ -7,6 +7,7 @@ import { requireTenant, subscriberFor } from '../auth/client-scope.js';
 import { verifyPublicKeyRequest, type PublicKeyDeps } from '../auth/public-key.js';
 import { AppError } from '../lib/errors.js';
 import type { JsonObject } from '../lib/json.js';
+import { integerIdAsText } from '../lib/text.js';
 import type { RealtimeEvent, RealtimeNotifier, RealtimeTarget } from './realtime.js';
 
 /**
@@ -83,13 +84,11 @@ function stringOrUndefined(value: unknown): string | undefined {
 
 function credentialsOf(socket: FeedSocket): HandshakeCredentials {
   const auth: Record<string, unknown> = socket.handshake.auth;
-  // The SDK passes identify()'s distinct_id through untouched, and apps use numeric ids.
-  const distinctId = typeof auth['distinct_id'] === 'number' ? String(auth['distinct_id']) : auth['distinct_id'];
   return {
     publicKey: typeof auth['authorization'] === 'string' ? auth['authorization'].trim() : '',
     userToken: stringOrUndefined(auth['x-ss-signature']),
     origin: stringOrUndefined(socket.handshake.headers.origin),
-    distinctId,
+    distinctId: auth['distinct_id'],
     tenantId: auth['tenant_id'],
   };
 }
@@ -99,7 +98,8 @@ async function verifyHandshake(credentials: HandshakeCredentials, deps: PublicKe
   const outcome = await verifyPublicKeyRequest(credentials.publicKey, credentials.userToken, credentials.origin, deps);
   if (!outcome.ok) return { ok: false, code: outcome.code, reason: outcome.reason };
   try {
-    const distinctId = subscriberFor(outcome.principal, credentials.distinctId);
+    // The SDK passes identify()'s distinct_id through untouched, and apps use numeric ids.
+    const distinctId = subscriberFor(outcome.principal, integerIdAsText(credentials.distinctId, 'distinct_id'));
     const tenantId = requireTenant(outcome.principal, credentials.tenantId);
     return { ok: true, target: { workspaceId: outcome.principal.workspaceId, tenantId, distinctId } };
   } catch (error) {

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { isPlainObject, parseJsonObject, type JsonObject } from '../lib/json.js';
-import { checkIdText, MAX_DISTINCT_ID_CHARS } from '../lib/text.js';
+import { checkIdText, integerIdAsText, MAX_DISTINCT_ID_CHARS } from '../lib/text.js';
 import { applyOperation, applyUpsertPayload, CHANNEL_KEYS, type Profile } from './user-operations.js';
 import {
   deleteUsers,
@@ -28,7 +28,9 @@ export interface ServiceDeps {
 
 const MAX_PROFILE_BYTES = 256 * 1024;
 
-export function checkDistinctId(value: unknown, what = 'distinct_id'): string {
+/** A distinct_id from a request: non-empty clean text, or a whole JSON number as its decimal text (lib/text.ts). */
+export function checkDistinctId(raw: unknown, what = 'distinct_id'): string {
+  const value = integerIdAsText(raw, what);
   if (typeof value !== 'string' || value.trim().length === 0) throw new AppError('VALIDATION_FAILED', `${what} must be a non-empty string`);
   return checkIdText(value.trim(), what, MAX_DISTINCT_ID_CHARS);
 }
