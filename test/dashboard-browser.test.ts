@@ -86,6 +86,9 @@ for (const engine of enginesUnderTest()) {
       await page.fill('[data-testid="login-email"]', emails[role] as string);
       await page.fill('[data-testid="login-password"]', PASSWORD);
       await page.click('[data-testid="login-submit"]');
+      // A new session lands on Getting started; these tests begin with the credentials page.
+      await page.waitForSelector('[data-testid="page-getting-started"]', { timeout: WAIT_MS });
+      await page.click('[data-testid="nav-api-keys"]');
       await page.waitForSelector('[data-testid="page-api-keys"]', { timeout: WAIT_MS });
       return page;
     }

@@ -37,7 +37,7 @@ interface Location {
 function parseLocation(): Location {
   const rest = window.location.pathname.startsWith(BASE) ? window.location.pathname.slice(BASE.length) : '';
   const [wsPart, pagePart] = rest.split('/');
-  const page = PAGES.find((p) => p.id === pagePart)?.id ?? 'api-keys';
+  const page = PAGES.find((p) => p.id === pagePart)?.id ?? 'getting-started';
   return { ws: wsPart ? decodeURIComponent(wsPart) : null, page };
 }
 
