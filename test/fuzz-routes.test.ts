@@ -473,7 +473,7 @@ function sampleBodies(p: Record<string, string>): Record<string, unknown[]> {
     'POST /trigger': [
       {
         workflow: WORKFLOW,
-        recipients: ['fuzz-recipient', { distinct_id: user, $channels: ['inbox'] }],
+        recipients: ['fuzz-recipient', { distinct_id: user, $channels: ['inbox'] }, { object_type: 'teams', id: 'fuzz-team', size: 3 }],
         data: { name: 'x' },
         tenant_id: tenant,
       },
@@ -484,6 +484,11 @@ function sampleBodies(p: Record<string, string>): Record<string, unknown[]> {
       { template: WORKFLOW, users: [user], trigger_at: '2030-01-01T00:00:00Z', notification_category: CATEGORY },
     ],
     'POST /:wsKey/broadcast': [{ list_id: 'fuzz-list', template: WORKFLOW, data: {}, channels: ['inbox'], delay: '1d2h' }],
+    'POST /v1/workflow_run/cancel': [
+      { cancellation_key: 'c', workflow_slug: WORKFLOW, tenant_id: tenant },
+      { recipients: [user, 'fuzz-recipient'], idempotency_key: 'fuzz-key', execution_id: 'job_x' },
+    ],
+    'POST /v1/broadcast_run/cancel': [{ list_id: 'fuzz-list', execution_id: 'job_x', idempotency_key: 'fuzz-key', tenant_id: tenant }],
     'POST /v1/user/:id': [{ name: 'Fuzz', $email: ['fuzz@example.com'], properties: { a: 1 } }],
     'PATCH /v1/user/:id': [operations],
     'POST /v1/user/:id/merge': [{ from_user_id: 'fuzz-other' }],

@@ -188,6 +188,8 @@ const SAMPLE_BODIES: Record<string, (ids: Ids) => unknown> = {
   'POST /trigger': (ids) => ({ workflow: WORKFLOW, recipients: [ids.user], data: {} }),
   'POST /:wsKey/trigger': (ids) => ({ template: WORKFLOW, users: [{ distinct_id: ids.user }] }),
   'POST /:wsKey/broadcast': (ids) => ({ list_id: ids.list, template: WORKFLOW }),
+  'POST /v1/workflow_run/cancel': (ids) => ({ cancellation_key: ids.user }),
+  'POST /v1/broadcast_run/cancel': (ids) => ({ list_id: ids.list }),
   'PATCH /v1/user/:id': () => ({ operations: [{ $set: { plan: 'pro' } }] }),
   'POST /v1/user/:id/merge': (ids) => ({ from_user_id: `${ids.user}-from` }),
   'DELETE /v1/bulk/user': (ids) => ({ distinct_ids: [ids.user] }),
@@ -495,6 +497,18 @@ for (const engine of enginesUnderTest()) {
           await signedAsStaging('POST', `/v1/subscriber_list/${ids.list}/version/${seeded.version}/subscriber/add`, {
             distinct_ids: [ids.user],
           });
+        }
+      }
+      if (url.includes('_run/cancel')) {
+        // A run of staging's that has not delivered yet (an hour ahead of the test clock), for the cancel routes to find or not.
+        await signedAsStaging('POST', `/${staging.workspaceKey}/trigger`, {
+          template: WORKFLOW,
+          users: [{ distinct_id: ids.user }],
+          delay: 3600,
+          cancellation_key: ids.user,
+        });
+        if (url.includes('broadcast_run')) {
+          await signedAsStaging('POST', `/${staging.workspaceKey}/broadcast`, { list_id: ids.list, template: WORKFLOW, delay: 3600 });
         }
       }
       if (url.includes('/object') || url.includes('subscribed_to/object')) {

@@ -9,7 +9,8 @@ import { CategoryService } from '../src/preferences/categories.service.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { suprsendClient, Workflow, WorkflowTriggerRequest } from './helpers/sdk.js';
+import { hmacHeaders } from './helpers/http.js';
+import { SubscriberListBroadcast, suprsendClient, Workflow, WorkflowTriggerRequest } from './helpers/sdk.js';
 import { waitFor } from './helpers/webhook-receiver.js';
 
 /**
@@ -201,6 +202,59 @@ for (const engine of enginesUnderTest()) {
       assert.equal(status.get(keepJob?.id ?? ''), 'done');
       for (const distinctId of ['c-key', 'c-idem', 'c-r1', 'c-r2', 'c-part-1']) assert.equal(await inboxCount(distinctId), 0, distinctId);
       for (const job of [keyJob, idemJob, recipientsJob]) assert.equal(status.get(job?.id ?? ''), 'failed', 'stored as cancelled');
+    });
+
+    test('list broadcasts not yet delivered are cancelled by their filters; another workspace cancels nothing', async () => {
+      for (const [list, members] of [
+        ['bc-list', ['bc-1', 'bc-2']],
+        ['bc-keep', ['bc-keeper']],
+      ] as const) {
+        await client.subscriber_lists.create({ list_id: list, list_name: list });
+        await client.subscriber_lists.add(list, [...members]);
+      }
+      const start = h.clock.now();
+      for (const list of ['bc-list', 'bc-keep']) {
+        const result = await client.subscriber_lists.broadcast(
+          new SubscriberListBroadcast({
+            list_id: list,
+            template: 'later',
+            notification_category: 'transactional',
+            data: { n: 4 },
+            delay: 60,
+          }),
+        );
+        assert.equal(result.success, true, JSON.stringify(result));
+      }
+      const [pending] = await h.herald.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', 'broadcast')
+        .where('payload', 'like', '%"bc-list"%')
+        .execute();
+
+      const production = await h.herald.workspaces.get('production');
+      const secret = await h.herald.workspaceSecrets.reveal(production.id);
+      const body = JSON.stringify({ list_id: 'bc-list' });
+      const foreign = await h.app.inject({
+        method: 'POST',
+        url: '/v1/broadcast_run/cancel/',
+        payload: body,
+        headers: hmacHeaders(production.workspaceKey, secret, 'POST', '/v1/broadcast_run/cancel/', body),
+      });
+      assert.equal(foreign.statusCode, 200);
+      assert.deepEqual(foreign.json(), { execution_ids: [] }, "another workspace's credential does not reach staging's runs");
+
+      for (const bad of [{}, { recipients: ['bc-1'] }, { list_id: 3 }]) {
+        assert.equal((await post('/v1/broadcast_run/cancel/', bad)).status, 400, JSON.stringify(bad));
+      }
+      assert.deepEqual((await post('/v1/broadcast_run/cancel/', { list_id: 'BC-List', tenant_id: 'default' })).json, {
+        execution_ids: [pending?.id],
+      });
+
+      h.clock.set(start + 120_000);
+      await waitFor(async () => (await inboxCount('bc-keeper')) === 1, 20_000);
+      assert.equal(await inboxCount('bc-1'), 0);
+      assert.equal(await inboxCount('bc-2'), 0);
     });
 
     test('a run cancelled while its runner delivers it rolls back: it delivers fully or not at all', async () => {

@@ -310,7 +310,10 @@ function schemas(): Record<string, Schema> {
     TriggerRequest: obj(
       {
         workflow: str('The workflow slug.', { minLength: 1 }),
-        recipients: arrayOf(ref('Recipient'), { minItems: 1 }),
+        recipients: arrayOf(
+          { anyOf: [ref('Recipient'), ref('ObjectRecipient')] },
+          { minItems: 1, maxItems: 1000, description: 'Users, and objects whose subscribers are notified.' },
+        ),
         data: { ...JSON_OBJECT, description: 'Template data (`data` in templates).' },
         actor: ref('Recipient'),
         metadata: JSON_OBJECT,
@@ -320,6 +323,82 @@ function schemas(): Record<string, Schema> {
       },
       ['workflow', 'recipients'],
       { additionalProperties: false, description: 'WorkflowTriggerRequest. Unknown fields are refused.' },
+    ),
+    ObjectRecipient: obj(
+      {
+        object_type: str(undefined, { minLength: 1, maxLength: 256 }),
+        id: str(undefined, { minLength: 1, maxLength: 256 }),
+      },
+      ['object_type', 'id'],
+      {
+        additionalProperties: true,
+        description:
+          'An object: its user subscribers, and those of the objects subscribed to it (one level), are notified, each once and ' +
+          'with their own preferences; at most 1000 users per trigger in all, or the trigger is refused (400). The object is ' +
+          'created or updated with the other fields (as SuprSend does); one without subscribers notifies nobody. The object ' +
+          'itself is not a recipient in Herald (no object inbox).',
+      },
+    ),
+    WorkflowRunCancel: obj(
+      {
+        execution_id: str('The `message_id` the trigger answered.', { maxLength: 255 }),
+        idempotency_key: str('The trigger’s `$idempotency_key`.', { maxLength: 255 }),
+        cancellation_key: str('The trigger’s `cancellation_key`.', { maxLength: 255 }),
+        workflow_slug: str(undefined, { maxLength: 255 }),
+        tenant_id: str(undefined, { maxLength: 255 }),
+        recipients: arrayOf(str('A distinct_id.', { minLength: 1, maxLength: 512 }), {
+          minItems: 1,
+          maxItems: 1000,
+          description: 'Runs for these users; a run that also has other users goes on for them.',
+        }),
+      },
+      [],
+      {
+        additionalProperties: false,
+        description:
+          'Filters, combined with AND; at least one. Matches delayed and scheduled triggers (`delay` / `trigger_at`) that have not delivered.',
+      },
+    ),
+    BroadcastRunCancel: obj(
+      {
+        execution_id: str('The `message_id` the broadcast answered.', { maxLength: 255 }),
+        idempotency_key: str(undefined, { maxLength: 255 }),
+        list_id: str(undefined, { maxLength: 255 }),
+        tenant_id: str(undefined, { maxLength: 255 }),
+      },
+      [],
+      { additionalProperties: false, description: 'Filters, combined with AND; at least one.' },
+    ),
+    CancelledRuns: obj(
+      {
+        execution_ids: arrayOf(str(), {
+          description: 'The runs cancelled (the `message_id`s their requests answered); empty when none matched.',
+        }),
+      },
+      ['execution_ids'],
+    ),
+    ListMembers: obj(
+      {
+        meta: obj(
+          {
+            limit: int(),
+            count: int('Members on this page.'),
+            has_prev: bool(),
+            has_next: bool(),
+            before: nullable(str('Cursor of the previous page.')),
+            after: nullable(str('Cursor of the next page.')),
+          },
+          ['limit', 'count', 'has_prev', 'has_next', 'before', 'after'],
+        ),
+        results: arrayOf(
+          obj({ id: str('Opaque member id (a cursor).'), distinct_id: str(), created_at: str(undefined, { format: 'date-time' }) }, [
+            'id',
+            'distinct_id',
+            'created_at',
+          ]),
+        ),
+      },
+      ['meta', 'results'],
     ),
     LegacyWorkflow: obj(
       {
@@ -333,6 +412,7 @@ function schemas(): Record<string, Schema> {
         tenant_id: str(undefined, { maxLength: 64 }),
         brand_id: str('Older name of tenant_id.', { maxLength: 64 }),
         $idempotency_key: str(undefined, { maxLength: 255 }),
+        cancellation_key: str('For POST /v1/workflow_run/cancel/ (a Herald extension of this body).', { maxLength: 255 }),
       },
       ['template', 'users'],
       { additionalProperties: true, description: 'The legacy Workflow body (Node SDK `Workflow`).' },
@@ -864,6 +944,10 @@ const PARAMETERS: Record<string, Parameter> = {
   Offset: queryParam('offset', 'Items to skip.', int(undefined, { minimum: 0, default: 0 })),
   After: queryParam('after', 'Cursor: the page after this item (from the previous page’s meta).'),
   Before: queryParam('before', 'Cursor: the page before this item.'),
+  MemberSort: queryParam('sort', '`-id` (default) or `id`: members by their id, descending or ascending.', {
+    type: 'string',
+    enum: ['-id', 'id'],
+  }),
   PreferenceTenant: queryParam('tenant_id', 'Tenant whose preferences apply (default `default`).'),
   ShowOptOutChannels: queryParam(
     'show_opt_out_channels',
@@ -1063,6 +1147,25 @@ function backendPaths(): Record<string, PathItem> {
         }),
       ),
     },
+    '/v1/workflow_run/cancel': {
+      post: backend({
+        operationId: 'cancelWorkflowRuns',
+        summary: 'Cancel delayed or scheduled workflow runs',
+        description:
+          'Cancels the runs the filters match (AND) that have not delivered: a cancelled run never delivers. A run being delivered at that moment either delivers fully or not at all. Answers 200 `{"execution_ids": [...]}`.',
+        body: ref('WorkflowRunCancel'),
+        ok: { schema: ref('CancelledRuns') },
+      }),
+    },
+    '/v1/broadcast_run/cancel': {
+      post: backend({
+        operationId: 'cancelBroadcastRuns',
+        summary: 'Cancel list broadcasts that have not finished',
+        description: 'A pending broadcast never delivers; one delivering stops before its next page of 200 members.',
+        body: ref('BroadcastRunCancel'),
+        ok: { schema: ref('CancelledRuns') },
+      }),
+    },
     // Users
     '/v1/user': {
       get: backend({ operationId: 'listUsers', summary: 'List users (cursor pages)', parameters: USER_PAGE }),
@@ -1178,6 +1281,15 @@ function backendPaths(): Record<string, PathItem> {
     '/v1/subscriber_list/{listId}/delete': {
       parameters: [param('ListId')],
       patch: backend({ operationId: 'deleteListPatch', summary: 'Delete a subscriber list (Node SDK; body `{}`)', ok: OK_SUCCESS }),
+    },
+    '/v1/subscriber_list/{listId}/subscriber': {
+      parameters: [param('ListId')],
+      get: backend({
+        operationId: 'listListMembers',
+        summary: 'List a list’s members (cursor pages)',
+        parameters: [param('Limit'), param('After'), param('Before'), param('MemberSort')],
+        ok: { schema: ref('ListMembers') },
+      }),
     },
     '/v1/subscriber_list/{listId}/subscriber/add': {
       parameters: [param('ListId')],
