@@ -4,22 +4,26 @@ import { JOB_CANCELLED_PREFIX, type JobRow } from './delivery.repo.js';
 
 export type CancellableJob = Pick<JobRow, 'id' | 'payload' | 'status'>;
 
-/** Jobs of a kind that have not finished (pending, or running now), optionally only these ids. */
+/**
+ * A page of the jobs of a kind that have not finished (pending, or running now), in id order after
+ * `afterId`, optionally only these ids.
+ */
 export async function findUnfinishedJobs(
   db: Kysely<Database>,
   workspaceId: string,
   kind: 'trigger' | 'broadcast',
-  ids: readonly string[] | undefined,
+  page: { ids: readonly string[] | undefined; afterId: string | undefined; limit: number },
 ): Promise<CancellableJob[]> {
-  if (ids !== undefined && ids.length === 0) return [];
+  if (page.ids !== undefined && page.ids.length === 0) return [];
   let query = db
     .selectFrom('jobs')
     .select(['id', 'payload', 'status'])
     .where('workspace_id', '=', workspaceId)
     .where('kind', '=', kind)
     .where('status', 'in', ['pending', 'running']);
-  if (ids !== undefined) query = query.where('id', 'in', ids);
-  return query.orderBy('run_at').orderBy('id').execute();
+  if (page.ids !== undefined) query = query.where('id', 'in', page.ids);
+  if (page.afterId !== undefined) query = query.where('id', '>', page.afterId);
+  return query.orderBy('id').limit(page.limit).execute();
 }
 
 /**

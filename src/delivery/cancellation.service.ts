@@ -13,8 +13,8 @@ import type { BroadcastJob, TriggerJob } from './job-runner.js';
  * `/v1/broadcast_run/cancel/`). In Herald those are the background jobs: delayed or scheduled
  * triggers (`delay` / `trigger_at`) and list broadcasts; an immediate trigger has delivered by the
  * time its answer is sent. The filters combine with AND and at least one is required. The filter
- * fields live in each job's payload, so the workspace's unfinished jobs of the kind are read and
- * matched here; the ids a run is known by (the `message_id` its trigger answered) narrow the read
+ * fields live in each job's payload, so the workspace's unfinished jobs of the kind are read (a
+ * page at a time) and matched here; the ids a run is known by (the `message_id` its trigger answered) narrow the read
  * when given.
  */
 
@@ -35,6 +35,8 @@ export interface BroadcastRunFilter {
 }
 
 const MAX_FILTER_CHARS = 255;
+/** Jobs read (and payloads parsed) at a time while matching: memory stays bounded however many wait. */
+const SCAN_PAGE = 500;
 const MAX_FILTER_RECIPIENTS = 1_000;
 const WORKFLOW_FILTERS = ['execution_id', 'idempotency_key', 'cancellation_key', 'workflow_slug', 'tenant_id', 'recipients'];
 const BROADCAST_FILTERS = ['execution_id', 'idempotency_key', 'list_id', 'tenant_id'];
@@ -90,6 +92,22 @@ export function parseBroadcastRunFilter(raw: unknown): BroadcastRunFilter {
   };
 }
 
+/** Every unfinished job of the kind (see findUnfinishedJobs), read a page at a time. */
+async function* unfinishedJobs(
+  db: Kysely<Database>,
+  workspaceId: string,
+  kind: 'trigger' | 'broadcast',
+  ids: readonly string[] | undefined,
+): AsyncGenerator<CancellableJob> {
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await findUnfinishedJobs(db, workspaceId, kind, { ids, afterId, limit: SCAN_PAGE });
+    yield* page;
+    if (page.length < SCAN_PAGE) return;
+    afterId = page[page.length - 1]?.id;
+  }
+}
+
 function payloadOf<T>(job: CancellableJob): T {
   return JSON.parse(job.payload) as T;
 }
@@ -109,7 +127,7 @@ export class CancellationService {
       const ids = await this.narrowIds(trx, workspaceId, filter.executionId, filter.idempotencyKey, now);
       const whole: string[] = [];
       const partial: string[] = [];
-      for (const job of await findUnfinishedJobs(trx, workspaceId, 'trigger', ids)) {
+      for await (const job of unfinishedJobs(trx, workspaceId, 'trigger', ids)) {
         const { request, ...rest } = payloadOf<TriggerJob>(job);
         if (filter.cancellationKey !== undefined && request.cancellationKey !== filter.cancellationKey) continue;
         if (filter.workflowSlug !== undefined && request.workflow !== filter.workflowSlug) continue;
@@ -142,7 +160,7 @@ export class CancellationService {
       // execution_id may be the job's id (the broadcast's message_id) or its execution's: matched below.
       const ids = await this.narrowIds(trx, workspaceId, undefined, filter.idempotencyKey, now);
       const matched: string[] = [];
-      for (const job of await findUnfinishedJobs(trx, workspaceId, 'broadcast', ids)) {
+      for await (const job of unfinishedJobs(trx, workspaceId, 'broadcast', ids)) {
         const state = payloadOf<BroadcastJob>(job);
         if (filter.executionId !== undefined && job.id !== filter.executionId && state.executionId !== filter.executionId) continue;
         if (filter.listId !== undefined && state.listId.trim().toLowerCase() !== filter.listId) continue;
