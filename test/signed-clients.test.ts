@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { createAdminGroupDeps } from '../src/admin/admin-group.js';
 import { CategoryService } from '../src/preferences/categories.service.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
+import { heraldJson, runHerald } from './helpers/cli.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
 import { hmacHeaders } from './helpers/http.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
@@ -85,7 +86,8 @@ for (const engine of enginesUnderTest()) {
         headers: hmacHeaders(h.staging.workspaceKey, h.staging.secret, method, url, body, DATES.amz),
         ...(body === undefined ? {} : { payload: body }),
       });
-    const withEnv = (events: Array<Record<string, unknown>>, key = h.staging.workspaceKey) => events.map((e) => ({ ...e, env: key }));
+    const withEnv = (events: Array<Record<string, unknown>>, key = h.staging.workspaceKey): Array<Record<string, unknown>> =>
+      events.map((e) => ({ ...e, env: key }));
     const eventRows = (workspaceId: string, insertIds: string[]) =>
       h.herald.db.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId).where('insert_id', 'in', insertIds).execute();
     const settle = () => new Promise((resolve) => setTimeout(resolve, t.config.invalidationPollMs * 4));
@@ -420,6 +422,42 @@ for (const engine of enginesUnderTest()) {
       assert.equal((await send(production, clientCalls[0] as SignedCall)).statusCode, 202);
       await h.herald.workspaces.setEnhancedSecurity('production', true);
       await settle();
+    });
+
+    test('the CLI shows and sets the switch (audited as the CLI); a wrong state is a usage error', async () => {
+      const call: SignedCall = {
+        method: 'POST',
+        target: '/event/',
+        body: JSON.stringify(withEnv([track('cli-user')], production.workspaceKey)),
+        date: DATES.amz,
+        dateHeader: 'x-amz-date',
+      };
+      const shown = await heraldJson<{ allow_signed_clients: boolean; enhanced_security: boolean }>(
+        ['signed-clients', 'production'],
+        t.env,
+      );
+      assert.deepEqual(shown, { workspace: 'production', allow_signed_clients: false, enhanced_security: true });
+      const bad = await runHerald(['signed-clients', 'production', 'maybe'], t.env);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /signed-clients takes on or off/);
+      const on = await heraldJson<{ allow_signed_clients: boolean }>(['signed-clients', 'production', 'on'], t.env);
+      assert.equal(on.allow_signed_clients, true);
+      await settle();
+      assert.equal((await send(production, call)).statusCode, 202);
+      await heraldJson(['signed-clients', 'production', 'off'], t.env);
+      await settle();
+      assert.equal((await send(production, call)).statusCode, 403);
+      const actors = await h.herald.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_type'])
+        .where('workspace_id', '=', production.id)
+        .where('action', 'like', 'signed_clients.%')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        actors.slice(-2).map((a) => `${a.action} ${a.actor_type}`),
+        ['signed_clients.allowed cli', 'signed_clients.refused cli'],
+      );
     });
   });
 }

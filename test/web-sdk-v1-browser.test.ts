@@ -76,7 +76,8 @@ for (const engine of enginesUnderTest()) {
     test('events (identify with a numeric id, set, track) arrive through the batch flush, and preferences read and update', async () => {
       await page.evaluate(
         ([key, secret, apiUrl]) => {
-          const sdk = (window as unknown as { suprsend: { default: Record<string, (...args: unknown[]) => unknown> } }).suprsend.default;
+          const sdk = (globalThis as unknown as { suprsend: { default: Record<string, (...args: unknown[]) => unknown> } }).suprsend
+            .default;
           sdk['init']?.(key, secret, { api_url: apiUrl });
           sdk['identify']?.(424242);
           (sdk['user'] as unknown as { set: (k: string, v: unknown) => void }).set('plan', 'legacy');
@@ -106,12 +107,17 @@ for (const engine of enginesUnderTest()) {
       assert.equal((JSON.parse(profile.properties) as { plan?: string }).plan, 'legacy');
       // The queue is emptied only after a 2xx: nothing left in localStorage means every batch was accepted.
       await waitUntil('an empty event queue', async () =>
-        (await page.evaluate(() => localStorage.getItem('_bulk_api_call'))) === '[]' ? true : undefined,
+        (await page.evaluate(() =>
+          (globalThis as unknown as { localStorage: { getItem: (k: string) => string | null } }).localStorage.getItem('_bulk_api_call'),
+        )) === '[]'
+          ? true
+          : undefined,
       );
 
       const before = await page.evaluate(async () => {
-        const sdk = (window as unknown as { suprsend: { default: { user: { preferences: { get_preferences: () => Promise<unknown> } } } } })
-          .suprsend.default;
+        const sdk = (
+          globalThis as unknown as { suprsend: { default: { user: { preferences: { get_preferences: () => Promise<unknown> } } } } }
+        ).suprsend.default;
         return sdk.user.preferences.get_preferences();
       });
       const sections = (before as { sections?: Array<{ subcategories: Array<{ category: string; preference: string }> }> }).sections;
@@ -120,7 +126,7 @@ for (const engine of enginesUnderTest()) {
 
       await page.evaluate(() => {
         const sdk = (
-          window as unknown as {
+          globalThis as unknown as {
             suprsend: { default: { user: { preferences: { update_category_preference: (c: string, p: string) => unknown } } } };
           }
         ).suprsend.default;

@@ -155,16 +155,18 @@ async function authenticate(request: FastifyRequest, accepts: readonly Credentia
       return verifyApiKey(match[1], { cache: deps.cache, now: deps.now, noteUse: deps.noteApiKeyUse });
     }
     case 'hmac': {
-      // web-sdk 1.x signs the date it sends in x-amz-date (browsers cannot set Date); the
-      // signature covers whichever header is used, and the same staleness check applies.
-      const amzDate = header(request, 'x-amz-date');
+      // web-sdk 1.x signs the date it sends in x-amz-date (browsers cannot set Date, so its calls
+      // never carry one); a Date header wins when both are present. The signature covers whichever
+      // is used, and the same staleness check applies.
+      const dateHeader = header(request, 'date');
+      const amzDate = dateHeader === undefined ? header(request, 'x-amz-date') : undefined;
       return verifyHmacRequest(
         authorization,
         {
           method: request.method,
           rawBody: request.rawBody,
           contentType: header(request, 'content-type') ?? '',
-          date: amzDate ?? header(request, 'date') ?? '',
+          date: amzDate ?? dateHeader ?? '',
           requestTarget: request.raw.url ?? request.url,
         },
         { cache: deps.cache, now: deps.now, maxSkewMs: deps.hmacMaxSkewMs, maxFutureSkewMs: deps.hmacMaxFutureSkewMs },

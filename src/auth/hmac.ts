@@ -3,7 +3,7 @@ import { digestsEqual } from '../lib/crypto.js';
 import { formatSpan } from '../lib/duration.js';
 import type { CredentialCache } from './credential-cache.js';
 import { reject, type AuthOutcome } from './principal.js';
-import { parseSignedDate } from './signed-date.js';
+import { parseSignedDate, type SignedDateFormat } from './signed-date.js';
 
 /**
  * Workspace key + secret request signing, exactly as the SuprSend backend SDKs do it
@@ -76,7 +76,7 @@ export interface HmacDeps {
 }
 
 /** Which signed client SDK a request looks like (for the reason of a refusal), or null for a backend call. */
-export function signedClientOf(shape: SignedRequestShape, dateFormat: string | null): string | null {
+export function signedClientOf(shape: SignedRequestShape, dateFormat: SignedDateFormat | null): string | null {
   if (shape.dateHeader === 'x-amz-date') return 'web-sdk 1.x style: date in x-amz-date';
   if (dateFormat === 'java') return 'Android 1.x style: a java.util.Date date';
   if (dateFormat === 'iso8601' && shape.routeUrl === '/event') return 'iOS legacy style: an ISO-8601 date on /event/';

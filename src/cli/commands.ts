@@ -116,6 +116,19 @@ function withWorkspace<T>(ref: string, fn: (herald: Herald, workspace: Workspace
   return withHerald(async (herald) => fn(herald, await herald.workspaces.get(ref)));
 }
 
+/** `<command> <ws> [on|off]`: shows a workspace switch, or sets it (audited as the CLI). */
+async function withSwitch(
+  inv: Invocation,
+  command: string,
+  set: (herald: Herald, ref: string, isOn: boolean) => Promise<Workspace>,
+  describe: (workspace: Workspace) => Result,
+): Promise<Result> {
+  const ref = arg(inv, 0, 'workspace');
+  const state = inv.positionals[1];
+  if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError(`${command} takes on or off`);
+  return withHerald(async (h) => describe(state === undefined ? await h.workspaces.get(ref) : await set(h, ref, state === 'on')));
+}
+
 function createdBy(): string {
   try {
     return `cli:${userInfo().username}`;
@@ -415,36 +428,36 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async 'signed-clients'(inv) {
-    const ref = arg(inv, 0, 'workspace');
-    const state = inv.positionals[1];
-    if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError('signed-clients takes on or off');
-    return withHerald(async (h) => {
-      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setSignedClients(ref, state === 'on', cliActor());
-      const effect = !w.isEnhancedSecurity
-        ? ' Enhanced security is off, so they are accepted either way.'
-        : w.allowsSignedClients
-          ? ' They are accepted although enhanced security is on: these apps carry the workspace secret.'
-          : ' Enhanced security is on, so they are refused.';
-      return {
-        json: { workspace: w.slug, allow_signed_clients: w.allowsSignedClients, enhanced_security: w.isEnhancedSecurity },
-        text: `Key+secret signed client calls (web-sdk 1.x, Android 1.x, iOS legacy) are ${w.allowsSignedClients ? 'allowed' : 'not allowed'} in ${w.slug}.${effect}`,
-      };
-    });
+    return withSwitch(
+      inv,
+      'signed-clients',
+      (h, ref, isOn) => h.workspaces.setSignedClients(ref, isOn, cliActor()),
+      (w) => {
+        const effect = !w.isEnhancedSecurity
+          ? ' Enhanced security is off, so they are accepted either way.'
+          : w.allowsSignedClients
+            ? ' They are accepted although enhanced security is on: these apps carry the workspace secret.'
+            : ' Enhanced security is on, so they are refused.';
+        return {
+          json: { workspace: w.slug, allow_signed_clients: w.allowsSignedClients, enhanced_security: w.isEnhancedSecurity },
+          text: `Key+secret signed client calls (web-sdk 1.x, Android 1.x, iOS legacy) are ${w.allowsSignedClients ? 'allowed' : 'not allowed'} in ${w.slug}.${effect}`,
+        };
+      },
+    );
   },
 
   async 'enhanced-security'(inv) {
-    const ref = arg(inv, 0, 'workspace');
-    const state = inv.positionals[1];
-    if (state !== undefined && state !== 'on' && state !== 'off') throw new UsageError('enhanced-security takes on or off');
-    return withHerald(async (h) => {
-      const w = state === undefined ? await h.workspaces.get(ref) : await h.workspaces.setEnhancedSecurity(ref, state === 'on', cliActor());
-      return {
+    return withSwitch(
+      inv,
+      'enhanced-security',
+      (h, ref, isOn) => h.workspaces.setEnhancedSecurity(ref, isOn, cliActor()),
+      (w) => ({
         json: { workspace: w.slug, enhanced_security: w.isEnhancedSecurity },
         text: `Enhanced security mode is ${w.isEnhancedSecurity ? 'on' : 'off'} in ${w.slug}.${
           w.isEnhancedSecurity ? ' Client requests without a valid user token are rejected.' : ''
         }`,
-      };
-    });
+      }),
+    );
   },
 
   async 'workflow apply'(inv) {

@@ -23,18 +23,13 @@ export async function insertWorkspace(db: Kysely<Database>, row: WorkspaceRow): 
   await db.insertInto('workspaces').values(row).execute();
 }
 
-export async function setWorkspaceEnhancedSecurity(db: Kysely<Database>, id: string, isOn: boolean): Promise<void> {
-  await db
-    .updateTable('workspaces')
-    .set({ enhanced_security: isOn ? 1 : 0 })
-    .where('id', '=', id)
-    .execute();
-}
+/** The per-workspace on/off settings (enhanced security, signed client SDKs), stored as 0/1. */
+export type WorkspaceSwitch = 'enhanced_security' | 'allow_signed_clients';
 
-export async function setWorkspaceSignedClients(db: Kysely<Database>, id: string, isAllowed: boolean): Promise<void> {
+export async function setWorkspaceSwitch(db: Kysely<Database>, id: string, name: WorkspaceSwitch, isOn: boolean): Promise<void> {
   await db
     .updateTable('workspaces')
-    .set({ allow_signed_clients: isAllowed ? 1 : 0 })
+    .set({ [name]: isOn ? 1 : 0 })
     .where('id', '=', id)
     .execute();
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AuditService, auditEntry } from '../audit/audit.service.js';
-import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit.types.js';
+import { SYSTEM_ACTOR, type AUDIT_ACTIONS, type AuditActor } from '../audit/audit.types.js';
 import { recordChange } from '../credentials/change-log.repo.js';
 import { MasterKeyError, type SecretBox } from '../credentials/encryption.js';
 import { generateWorkspaceKey, type WorkspaceMode } from '../credentials/key-format.js';
@@ -19,10 +19,10 @@ import {
   insertWorkspace,
   listWorkspaces,
   readMeta,
-  setWorkspaceEnhancedSecurity,
-  setWorkspaceSignedClients,
+  setWorkspaceSwitch,
   writeMeta,
   type WorkspaceRow,
+  type WorkspaceSwitch,
 } from './workspaces.repo.js';
 
 export interface Workspace {
@@ -209,19 +209,9 @@ export class WorkspaceService {
 
   async setEnhancedSecurity(ref: string, isOn: boolean, actor: AuditActor = SYSTEM_ACTOR): Promise<Workspace> {
     const workspace = await this.get(ref);
-    await this.db.transaction().execute(async (trx) => {
-      await setWorkspaceEnhancedSecurity(trx, workspace.id, isOn);
-      await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace', entityId: workspace.id, at: this.clock.now() });
-      await this.audit.record(
-        auditEntry(actor, {
-          workspaceId: workspace.id,
-          action: isOn ? 'enhanced_security.enabled' : 'enhanced_security.disabled',
-          targetType: 'workspace',
-          targetId: workspace.id,
-          details: { was: workspace.isEnhancedSecurity },
-        }),
-        trx,
-      );
+    await this.setSwitch(workspace, 'enhanced_security', isOn, actor, {
+      action: isOn ? 'enhanced_security.enabled' : 'enhanced_security.disabled',
+      details: { was: workspace.isEnhancedSecurity },
     });
     return { ...workspace, isEnhancedSecurity: isOn };
   }
@@ -229,20 +219,28 @@ export class WorkspaceService {
   /** The switch "allow key+secret signed client calls" (web-sdk 1.x, Android 1.x, iOS legacy); audited like enhanced security. */
   async setSignedClients(ref: string, isAllowed: boolean, actor: AuditActor = SYSTEM_ACTOR): Promise<Workspace> {
     const workspace = await this.get(ref);
+    await this.setSwitch(workspace, 'allow_signed_clients', isAllowed, actor, {
+      action: isAllowed ? 'signed_clients.allowed' : 'signed_clients.refused',
+      details: { was: workspace.allowsSignedClients, enhanced_security: workspace.isEnhancedSecurity },
+    });
+    return { ...workspace, allowsSignedClients: isAllowed };
+  }
+
+  /** One switch, its change-feed entry (every server applies it within a poll) and its audit entry, in one transaction. */
+  private async setSwitch(
+    workspace: Workspace,
+    name: WorkspaceSwitch,
+    isOn: boolean,
+    actor: AuditActor,
+    audit: { action: (typeof AUDIT_ACTIONS)[number]; details: Record<string, unknown> },
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await setWorkspaceSignedClients(trx, workspace.id, isAllowed);
+      await setWorkspaceSwitch(trx, workspace.id, name, isOn);
       await recordChange(trx, { workspaceId: workspace.id, entity: 'workspace', entityId: workspace.id, at: this.clock.now() });
       await this.audit.record(
-        auditEntry(actor, {
-          workspaceId: workspace.id,
-          action: isAllowed ? 'signed_clients.allowed' : 'signed_clients.refused',
-          targetType: 'workspace',
-          targetId: workspace.id,
-          details: { was: workspace.allowsSignedClients, enhanced_security: workspace.isEnhancedSecurity },
-        }),
+        auditEntry(actor, { workspaceId: workspace.id, targetType: 'workspace', targetId: workspace.id, ...audit }),
         trx,
       );
     });
-    return { ...workspace, allowsSignedClients: isAllowed };
   }
 }
