@@ -844,7 +844,7 @@ for (const engine of enginesUnderTest()) {
           /invalid workflow/,
         ],
         [{ method: 'POST', url: `${WS}/workflows/welcome/test`, payload: { recipients: [] } }, /recipients/],
-        [{ method: 'POST', url: `${WS}/workflows/welcome/test`, payload: { recipients: [42] } }, /recipients\[0\]/],
+        [{ method: 'POST', url: `${WS}/workflows/welcome/test`, payload: { recipients: [42.5] } }, /recipients\[0\]/],
         [{ method: 'GET', url: `${WS}/request-log?limit=abc` }, /limit must be a whole number/],
         [{ method: 'GET', url: `${WS}/request-log?status=bad` }, /status must be "all" or "errors"/],
         [{ method: 'GET', url: `${WS}/request-log?before=yesterday` }, /before must be a cursor/],

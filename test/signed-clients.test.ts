@@ -315,9 +315,20 @@ for (const engine of enginesUnderTest()) {
       const trigger = await backendCall(
         'POST',
         '/trigger/',
-        JSON.stringify({ workflow: 'welcome', recipients: [{ distinct_id: 779 }], data: {} }),
+        JSON.stringify({ workflow: 'welcome', recipients: [{ distinct_id: 779 }, 782], data: {} }),
       );
       assert.equal(trigger.statusCode, 202, trigger.body);
+      for (let attempt = 0; ; attempt += 1) {
+        const delivered = await h.herald.db
+          .selectFrom('notifications')
+          .select('distinct_id')
+          .where('workspace_id', '=', h.staging.id)
+          .where('distinct_id', 'in', ['779', '782'])
+          .execute();
+        if (delivered.length === 2) break;
+        assert.ok(attempt < 50, `numeric recipients not delivered: ${JSON.stringify(delivered)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       assert.equal(
         (await backendCall('POST', '/v1/subscriber_list/', JSON.stringify({ list_id: 'numeric', list_name: 'N' }))).statusCode < 300,
         true,

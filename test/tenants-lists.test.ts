@@ -487,7 +487,8 @@ for (const engine of enginesUnderTest()) {
         ['POST', '/v1/subscriber_list/', { list_id: 'beta-users', list_description: ['x'] }],
         ['POST', '/v1/subscriber_list/beta-users/subscriber/add/', { distinct_ids: 'u1' }],
         ['POST', '/v1/subscriber_list/beta-users/subscriber/add/', { distinct_ids: ['ok-user', ''] }],
-        ['POST', '/v1/subscriber_list/beta-users/subscriber/add/', { distinct_ids: ['ok-user', 42] }],
+        // A whole number is a distinct_id (its decimal text, issue #12); a fraction has no exact text.
+        ['POST', '/v1/subscriber_list/beta-users/subscriber/add/', { distinct_ids: ['ok-user', 42.5] }],
         ['POST', '/v1/subscriber_list/beta-users/subscriber/add/', { distinct_ids: Array.from({ length: 1001 }, (_, i) => `u${i}`) }],
         ['POST', '/v1/subscriber_list/beta-users/subscriber/remove/', { ids: ['u8'] }],
         ['POST', '/v1/subscriber_list/Bad%20Id/subscriber/add/', { distinct_ids: ['u1'] }],

@@ -30,7 +30,10 @@ function dataOf(body: JsonObject, key = 'data'): JsonObject {
 }
 
 export function parseRecipient(value: unknown, where: string): Recipient {
-  if (typeof value === 'string') return { distinctId: checkDistinctId(value, where), profile: null, channels: null, isTransient: false };
+  // A whole number is its decimal string (checkDistinctId), as everywhere an id is read.
+  if (typeof value === 'string' || typeof value === 'number') {
+    return { distinctId: checkDistinctId(value, where), profile: null, channels: null, isTransient: false };
+  }
   if (!isPlainObject(value)) throw invalid(`${where} must be a distinct_id string or a user object with distinct_id`);
   if (value['distinct_id'] === undefined && (value['object_type'] !== undefined || value['id'] !== undefined)) {
     throw invalid(`${where}: object recipients are not supported; list the users (distinct_id) to notify`);
