@@ -26,7 +26,8 @@ const QUIET_MS = 400;
 const EVENT_TIMEOUT_MS = 10_000;
 
 type Backend = ReturnType<typeof suprsendClient>;
-type HandshakeAuth = Record<string, string | undefined>;
+/** Strings, and numbers where apps pass identify(12345)'s id through. */
+type HandshakeAuth = Record<string, string | number | undefined>;
 
 interface TokenClaims {
   user: string;
@@ -226,6 +227,9 @@ for (const engine of enginesUnderTest()) {
         ['U+0000 in distinct_id', { distinct_id: 'x\u0000y' }],
         ['over-long distinct_id', { distinct_id: 'x'.repeat(513) }],
         ['over-long tenant_id', { distinct_id: 'clean-user', tenant_id: 't'.repeat(65) }],
+        // identify(12345) is that id's decimal text; a number with no exact text is refused.
+        ['fractional numeric distinct_id', { distinct_id: 1.5 }],
+        ['unsafe numeric distinct_id', { distinct_id: 1e20 }],
       ];
       for (const [label, auth] of cases) {
         assert.equal(await rejection(open({ authorization: publicKey, ...auth })), AUTH_ERROR_MESSAGE, label);
@@ -245,6 +249,13 @@ for (const engine of enginesUnderTest()) {
       await trigger(backend, 'surrogate-victim');
       await waitFor(() => received.length > 0, EVENT_TIMEOUT_MS);
       assert.deepEqual(received, [{ n_id: (await notificationIdsOf(h, h.staging.id, 'surrogate-victim', 'default'))[0] }]);
+
+      const numeric = open({ authorization: publicKey, distinct_id: 4242 });
+      const numericReceived = collect(numeric, 'new_notification');
+      await connected(numeric);
+      await trigger(backend, '4242');
+      await waitFor(() => numericReceived.length > 0, EVENT_TIMEOUT_MS);
+      assert.deepEqual(numericReceived, [{ n_id: (await notificationIdsOf(h, h.staging.id, '4242', 'default'))[0] }]);
     });
 
     test('a revoked public key and a public key used from a disallowed origin are refused', async () => {
