@@ -291,6 +291,16 @@ for (const engine of enginesUnderTest()) {
       await page.click('[data-testid="enhanced-security-confirm"]');
       await page.waitForSelector('[data-testid="enhanced-security-status"]:text-is("On")', { timeout: WAIT_MS });
       assert.equal((await h.herald.workspaces.get('staging')).isEnhancedSecurity, true);
+      // The signed-client switch (web-sdk 1.x, Android 1.x): off by default, its warning names the risk.
+      assert.equal(await page.textContent('[data-testid="signed-clients-status"]'), 'Off');
+      await page.click('[data-testid="signed-clients-toggle"]');
+      assert.match(
+        (await page.textContent('[data-testid="signed-clients-warning"]', { timeout: WAIT_MS })) ?? '',
+        /extracts the workspace secret/,
+      );
+      await page.click('[data-testid="signed-clients-confirm"]');
+      await page.waitForSelector('[data-testid="signed-clients-status"]:text-is("On")', { timeout: WAIT_MS });
+      assert.equal((await h.herald.workspaces.get('staging')).allowsSignedClients, true);
       await shot(page, 'api-keys');
 
       // The audit log lists what was done.
@@ -348,6 +358,7 @@ for (const engine of enginesUnderTest()) {
         'import-signing-key',
         'revoke-signing-key',
         'enhanced-security-toggle',
+        'signed-clients-toggle',
         'nav-audit-log',
         'nav-team',
       ]) {

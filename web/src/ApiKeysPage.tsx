@@ -39,7 +39,14 @@ export function ApiKeysPage({ account, workspace, base, onWorkspaceChanged }: Pr
     <div data-testid="page-api-keys">
       <h1>API Keys</h1>
       <WorkspaceCredentials account={account} workspace={workspace} base={base} />
-      <EnhancedSecurity isAdmin={isAdmin} workspace={workspace} base={base} onChanged={onWorkspaceChanged} />
+      {(
+        [
+          [ENHANCED_SECURITY, workspace.enhanced_security],
+          [SIGNED_CLIENTS, workspace.allow_signed_clients],
+        ] as const
+      ).map(([text, isOn]) => (
+        <WorkspaceSwitch key={text.path} isAdmin={isAdmin} isOn={isOn} text={text} base={base} onChanged={onWorkspaceChanged} />
+      ))}
       <ApiKeys isAdmin={isAdmin} base={base} />
       <PublicKeys isAdmin={isAdmin} base={base} />
       <SigningKeys isAdmin={isAdmin} base={base} />
@@ -245,24 +252,66 @@ function WorkspaceCredentials({ account, workspace, base }: { account: Account; 
   );
 }
 
-function EnhancedSecurity({
+interface SwitchText {
+  title: string;
+  /** `/admin/api/workspaces/:ws/<path>` takes `{"enabled"}`. */
+  path: string;
+  testId: string;
+  description: ReactNode;
+  turnOn: string;
+  turnOff: string;
+  warnOn: string;
+  warnOff: string;
+}
+
+const ENHANCED_SECURITY: SwitchText = {
+  title: 'Enhanced security mode',
+  path: 'enhanced-security',
+  testId: 'enhanced-security',
+  description:
+    "When on, browser and mobile SDKs (public keys) must send a user token signed with one of this workspace's signing keys for every user. Requests without a valid token are refused.",
+  turnOn: 'Turn on enhanced security',
+  turnOff: 'Turn off enhanced security',
+  warnOn:
+    'Every browser and mobile SDK client of this workspace will need a signed user token. Apps that do not send one yet will stop working immediately.',
+  warnOff:
+    'Anyone who has a public key will be able to act as any user of this workspace (read their inbox, change preferences) without a signed user token.',
+};
+
+const SIGNED_CLIENTS: SwitchText = {
+  title: 'Allow key+secret signed client calls',
+  path: 'signed-clients',
+  testId: 'signed-clients',
+  description:
+    'Legacy client SDKs (web-sdk 1.x, Android 1.x, iOS legacy builds) sign with the workspace secret, which therefore ships inside the app. With enhanced security on they are refused unless this is on; with it off they are accepted either way.',
+  turnOn: 'Allow signed client calls',
+  turnOff: 'Refuse signed client calls',
+  warnOn:
+    'Anyone who extracts the workspace secret from such an app can act as any user of this workspace, and as your backend. Allow this only while those apps are still in use, and rotate the secret once they are gone.',
+  warnOff:
+    'Apps built with web-sdk 1.x, Android 1.x or legacy iOS SDKs will stop sending events and reading preferences while enhanced security is on.',
+};
+
+/** A per-workspace on/off setting: status, what it does, and (for admins) a confirmed toggle. */
+function WorkspaceSwitch({
   isAdmin,
-  workspace,
+  isOn,
+  text,
   base,
   onChanged,
 }: {
   isAdmin: boolean;
-  workspace: Workspace;
+  isOn: boolean;
+  text: SwitchText;
   base: string;
   onChanged: () => void;
 }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const isOn = workspace.enhanced_security;
   const apply = async () => {
     setError(null);
     try {
-      await api('PUT', `${base}/enhanced-security`, { enabled: !isOn });
+      await api('PUT', `${base}/${text.path}`, { enabled: !isOn });
       onChanged();
     } catch (failure) {
       setError(failure);
@@ -271,37 +320,32 @@ function EnhancedSecurity({
   };
   return (
     <section className="card">
-      <h2>Enhanced security mode</h2>
+      <h2>{text.title}</h2>
       <p>
         Status:{' '}
-        <strong data-testid="enhanced-security-status" className={isOn ? 'on' : 'off'}>
+        <strong data-testid={`${text.testId}-status`} className={isOn ? 'on' : 'off'}>
           {isOn ? 'On' : 'Off'}
         </strong>
       </p>
-      <p className="muted">
-        When on, browser and mobile SDKs (public keys) must send a user token signed with one of this workspace&apos;s signing keys for
-        every user. Requests without a valid token are refused.
-      </p>
+      <p className="muted">{text.description}</p>
       {isAdmin && (
         <button
           type="button"
           className={isOn ? 'secondary' : 'danger'}
-          data-testid="enhanced-security-toggle"
+          data-testid={`${text.testId}-toggle`}
           onClick={() => setConfirming(true)}
         >
-          {isOn ? 'Turn off enhanced security' : 'Turn on enhanced security'}
+          {isOn ? text.turnOff : text.turnOn}
         </button>
       )}
       <ErrorText error={error} />
       {confirming && (
-        <Modal title={isOn ? 'Turn off enhanced security?' : 'Turn on enhanced security?'} testId="enhanced-security-dialog">
-          <p className="warning" data-testid="enhanced-security-warning">
-            {isOn
-              ? 'Anyone who has a public key will be able to act as any user of this workspace (read their inbox, change preferences) without a signed user token.'
-              : 'Every browser and mobile SDK client of this workspace will need a signed user token. Apps that do not send one yet will stop working immediately.'}
+        <Modal title={`${isOn ? text.turnOff : text.turnOn}?`} testId={`${text.testId}-dialog`}>
+          <p className="warning" data-testid={`${text.testId}-warning`}>
+            {isOn ? text.warnOff : text.warnOn}
           </p>
           <div className="row">
-            <button type="button" className="danger" data-testid="enhanced-security-confirm" onClick={() => void apply()}>
+            <button type="button" className="danger" data-testid={`${text.testId}-confirm`} onClick={() => void apply()}>
               {isOn ? 'Turn off' : 'Turn on'}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirming(false)}>

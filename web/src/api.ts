@@ -21,6 +21,8 @@ export interface Workspace {
   mode: 'test' | 'live';
   workspace_key: string;
   enhanced_security: boolean;
+  /** Key+secret signed client SDKs accepted even with enhanced security on. */
+  allow_signed_clients: boolean;
   created_at: number;
 }
 
