@@ -33,6 +33,37 @@ function shell(commandLine: string, env: Record<string, string>): Promise<{ code
   });
 }
 
+test('the banner is one block after the info log lines, even with a log line per listening address', { timeout: 60_000 }, async () => {
+  const env = await createTestEnv('sqlite');
+  // Every interface: Fastify logs one "Server listening" line per address, at info.
+  const server = await startServer({ ...env.env, HERALD_SAMPLE_DATA: 'on', LOG_LEVEL: 'info', HOST: '0.0.0.0' });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/then send demo-user a notification/.test(server.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => server.process.stdout?.once('data', resolve));
+    }
+    const lines = server.output().split('\n');
+    const first = lines.findIndex((line) => line.startsWith('Herald listening on'));
+    const last = lines.findIndex((line) => line.includes('then send demo-user a notification'));
+    assert.ok(first >= 0 && last > first, server.output());
+    const block = lines.slice(first, last + 1);
+    assert.deepEqual(
+      block.filter((line) => line.startsWith('{')),
+      [],
+      `no JSON log line inside the banner:\n${block.join('\n')}`,
+    );
+    const listening = lines.filter((line) => line.includes('"Server listening at'));
+    assert.ok(listening.length >= 1, 'the listen lines are logged');
+    assert.ok(
+      lines.slice(0, first).filter((line) => line.includes('"Server listening at')).length === listening.length,
+      'every listen line comes before the banner',
+    );
+  } finally {
+    await server.stop();
+    await env.cleanup();
+  }
+});
+
 describe('first notification, as the README tells it', { skip: skip ?? false, timeout: 180_000 }, () => {
   let t: TestEnv;
   let server: RunningServer;
