@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, createPrivateKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
 import { createAdminGroupDeps } from '../src/admin/admin-group.js';
-import { buildApp } from '../src/app.js';
 import type { CredentialKind } from '../src/auth/principal.js';
 import { fixedClock } from '../src/lib/clock.js';
 import { CategoryService } from '../src/preferences/categories.service.js';
 import { openHerald, type Herald } from '../src/runtime.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
+import { buildAppWithRoutes, keyOf, workspaceDigest, WORKSPACE_DATA_TABLES, type Route } from './helpers/routes.js';
 
 /**
  * A fast-check fuzz over every route the app registers (taken from the route table, as in
@@ -42,16 +41,6 @@ const WORKFLOW = 'fuzz';
 const FUZZ_USER = 'fuzz-user';
 const FUZZ_TENANT = 'fuzz-tenant';
 const BYSTANDER = 'bystander';
-
-type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'OPTIONS';
-
-interface Route {
-  method: Method;
-  url: string;
-  config: RouteOptions['config'];
-}
-
-const keyOf = (route: { method: string; url: string }) => `${route.method} ${route.url}`;
 
 type Surface = 'credentials' | 'admin' | 'open';
 
@@ -613,25 +602,6 @@ function withBound<T>(promise: Promise<T>, label: string): Promise<T> {
   return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
 }
 
-/** Staging's and production's rows in the tables requests write (background tables left out). */
-const DATA_TABLES = [
-  'users',
-  'objects',
-  'object_subscriptions',
-  'tenants',
-  'tenant_category_preferences',
-  'user_tenants',
-  'categories',
-  'user_preferences',
-  'user_channel_preferences',
-  'lists',
-  'list_versions',
-  'list_members',
-  'workflows',
-  'notifications',
-  'inbox_badges',
-] as const;
-
 interface WorkspaceCredentials {
   id: string;
   slug: string;
@@ -886,23 +856,7 @@ for (const engine of enginesUnderTest()) {
         headers: { authorization: staging.publicKey, 'x-ss-signature': await userToken(staging, BYSTANDER, 'default') },
       });
 
-    async function digest(workspaceId: string): Promise<string> {
-      const hash = createHash('sha256');
-      for (const table of DATA_TABLES) {
-        const rows = await herald.db
-          .selectFrom(table)
-          .selectAll()
-          .where('workspace_id' as never, '=', workspaceId as never)
-          .execute();
-        hash.update(
-          `${table}:${rows
-            .map((row) => JSON.stringify(row))
-            .sort()
-            .join('\n')}\n`,
-        );
-      }
-      return hash.digest('hex');
-    }
+    const digest = (workspaceId: string) => workspaceDigest(herald, WORKSPACE_DATA_TABLES, workspaceId);
 
     const snapshot: { production: string; bystander: string; feed: string } = { production: '', bystander: '', feed: '' };
     let productionId = '';
@@ -974,12 +928,9 @@ for (const engine of enginesUnderTest()) {
         '*': 'some/page',
       });
 
-      const seen: RouteOptions[] = [];
-      app = buildApp({ herald, logger: pino({ level: 'silent' }), onRoute: (route) => void seen.push(route) });
-      await app.ready();
-      for (const options of seen) {
-        for (const method of [options.method].flat()) routes.push({ method: method as Method, url: options.url, config: options.config });
-      }
+      const built = await buildAppWithRoutes(herald);
+      app = built.app;
+      routes.push(...built.routes);
 
       // The plausible ids exist, so handlers get past their lookups too.
       for (const [method, url, body] of [

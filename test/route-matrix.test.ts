@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
 import { createAdminGroupDeps } from '../src/admin/admin-group.js';
-import { buildApp } from '../src/app.js';
 import type { CredentialKind } from '../src/auth/principal.js';
 import { fixedClock } from '../src/lib/clock.js';
 import { CategoryService } from '../src/preferences/categories.service.js';
@@ -13,6 +11,7 @@ import { openHerald, type Herald } from '../src/runtime.js';
 import { WorkflowService } from '../src/workflows/workflows.service.js';
 import { createTestEnv, enginesUnderTest, type TestEnv } from './helpers/engines.js';
 import { hmacHeaders } from './helpers/http.js';
+import { buildAppWithRoutes, keyOf, workspaceDigest, WORKSPACE_DATA_TABLES, type Method, type Route } from './helpers/routes.js';
 
 /**
  * The credential × route matrix, generated from the routes the app actually registers (an
@@ -66,21 +65,11 @@ const OBJECT_TYPE = 'teams';
 const WORKFLOW = 'matrix';
 const MARKER = `staging-only-${randomBytes(6).toString('hex')}`;
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'OPTIONS';
-
-interface Route {
-  method: Method;
-  url: string;
-  config: RouteOptions['config'];
-}
-
 type RouteClass =
   | { kind: 'credentials'; accepts: readonly CredentialKind[] }
   | { kind: 'admin' }
   | { kind: 'admin-public'; reason: string }
   | { kind: 'public'; reason: string };
-
-const keyOf = (route: { method: string; url: string }) => `${route.method} ${route.url}`;
 
 function classify(route: Route): RouteClass | string {
   const config = route.config;
@@ -327,27 +316,7 @@ class Failures {
 }
 
 /** Staging's rows in the tables a client or backend request could change (background tables left out). */
-const DATA_TABLES = [
-  'users',
-  'objects',
-  'object_subscriptions',
-  'tenants',
-  'tenant_category_preferences',
-  'user_tenants',
-  'categories',
-  'user_preferences',
-  'user_channel_preferences',
-  'lists',
-  'list_versions',
-  'list_members',
-  'workflows',
-  'notifications',
-  'inbox_badges',
-  'api_keys',
-  'public_keys',
-  'signing_keys',
-  'workspaces',
-] as const;
+const DATA_TABLES = [...WORKSPACE_DATA_TABLES, 'api_keys', 'public_keys', 'signing_keys', 'workspaces'] as const;
 
 for (const engine of enginesUnderTest()) {
   describe(`credential × route matrix on ${engine}`, () => {
@@ -453,20 +422,7 @@ for (const engine of enginesUnderTest()) {
     }
 
     /** Digest of staging's rows in DATA_TABLES. */
-    async function stagingDigest(): Promise<string> {
-      const hash = createHash('sha256');
-      for (const table of DATA_TABLES) {
-        const column = table === 'workspaces' ? 'id' : 'workspace_id';
-        const rows = await herald.db
-          .selectFrom(table)
-          .selectAll()
-          .where(column as never, '=', staging.id as never)
-          .execute();
-        const stable = rows.map((row) => JSON.stringify(row, (k, v: unknown) => (k === 'last_used_at' ? null : v))).sort();
-        hash.update(`${table}:${stable.join('\n')}\n`);
-      }
-      return hash.digest('hex');
-    }
+    const stagingDigest = () => workspaceDigest(herald, DATA_TABLES, staging.id, (key, value) => (key === 'last_used_at' ? null : value));
 
     /** Creates, in staging, what `route` names (with `ids`), each holding MARKER. Returns ids with the generated ones filled in. */
     async function seedStaging(route: Route, ids: Ids): Promise<Ids> {
@@ -578,15 +534,9 @@ for (const engine of enginesUnderTest()) {
         await deps.serviceTokens.create({ name: `staging ${MARKER}`, role: 'viewer', workspaces: ['staging'] }, { kind: 'cli' }, cli)
       ).id;
 
-      const seen: RouteOptions[] = [];
-      app = buildApp({ herald, logger: pino({ level: 'silent' }), onRoute: (route) => void seen.push(route) });
-      await app.ready();
-      // Read after ready: the route groups fill in config in their own onRoute hooks, after the observer.
-      for (const options of seen) {
-        for (const method of [options.method].flat()) {
-          routes.push({ method: method as Method, url: options.url, config: options.config });
-        }
-      }
+      const built = await buildAppWithRoutes(herald);
+      app = built.app;
+      routes.push(...built.routes);
       for (const route of routes) {
         const c = classify(route);
         if (typeof c !== 'string') classes.set(keyOf(route), c);
